@@ -1,0 +1,28 @@
+package org.align4j.api.attention;
+
+import org.osgi.annotation.versioning.ConsumerType;
+import org.tensorflow.Operand;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * An attention kernel: {@code softmax(Q K^T * scale + mask) V} or anything that computes the same function (a fused or
+ * memory-saving variant). Registered as a service with {@link AttentionKernelService}; a model names the kernel it
+ * wants by {@value #NAME}.
+ *
+ * <p>Implementations only add ops to the graph through {@code tf}; they hold no graph, session or tensor, so a kernel
+ * bundle may stop after a graph is built without harming the runs that use it.
+ */
+@ConsumerType
+public interface AttentionKernel {
+
+    /** Service property: the name a pipeline selects the kernel by, e.g. {@code mha}. */
+    String NAME = "align4j.name";
+
+    /**
+     * Adds attention to the graph.
+     *
+     * @return {@code [B, H, Tq, D]}: for each query head, the weighted sum of the values of its key/value head.
+     */
+    Operand<TFloat32> attend(Ops tf, AttentionInputs in);
+}

@@ -1,0 +1,20 @@
+package org.align4j.api.data;
+
+import java.util.List;
+
+import org.align4j.api.pipeline.Settings;
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * Generates a text corpus (one document per string) from a seed, registered with {@code align4j.name} (e.g.
+ * {@code arithmetic}). The same settings and seed give the same corpus on every machine.
+ */
+@ConsumerType
+public interface CorpusGenerator {
+
+    /** Service property: the generator's name. */
+    String NAME = "align4j.name";
+
+    /** Settings: {@code count} (documents) and the generator's own keys. */
+    List<String> generate(Settings settings, long seed);
+}

@@ -1,0 +1,7 @@
+/** Training events and the listeners (the whiteboard) that receive them. */
+@Export
+@Version("1.0.0")
+package org.align4j.api.metrics;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,307 @@
+package org.align4j.api.model;
+
+import java.util.Objects;
+
+import org.align4j.api.pipeline.Settings;
+
+/**
+ * The shape of a decoder-only Transformer. Saved next to the weights as {@code config.json}; the keys below are the
+ * pipeline file's {@code model:} keys and the JSON keys alike.
+ *
+ * <pre>
+ * vocab_size   from the tokenizer      layers   4       d_model   256     heads  4
+ * ffn          4 * d_model             context  128     norm      pre | post
+ * norm_type    layernorm | rmsnorm     positions learned | sinusoidal
+ * tie_embeddings true                  attention mha     norm_eps  1e-5    init_std 0.02
+ * </pre>
+ * {@code norm: pre} is GPT's {@code x + F(LNorm(x))} with a final norm before the head; {@code norm: post} is BERT's
+ * {@code LNorm(F(x) + x)}.
+ */
+public final class ModelConfig {
+    /** Where each block normalises. */
+    public enum NormPlacement { PRE, POST }
+
+    /** Which normalisation. */
+    public enum NormType { LAYERNORM, RMSNORM }
+
+    /** How positions enter the model. */
+    public enum Positions { LEARNED, SINUSOIDAL }
+
+    private final int vocabSize;
+    private final int layers;
+    private final int dModel;
+    private final int heads;
+    private final int ffn;
+    private final int context;
+    private final NormPlacement norm;
+    private final NormType normType;
+    private final Positions positions;
+    private final boolean tieEmbeddings;
+    private final String attention;
+    private final float normEps;
+    private final float initStd;
+
+    private ModelConfig(Builder b) {
+        this.vocabSize = b.vocabSize;
+        this.layers = b.layers;
+        this.dModel = b.dModel;
+        this.heads = b.heads;
+        this.ffn = b.ffn > 0 ? b.ffn : 4 * b.dModel;
+        this.context = b.context;
+        this.norm = b.norm;
+        this.normType = b.normType;
+        this.positions = b.positions;
+        this.tieEmbeddings = b.tieEmbeddings;
+        this.attention = b.attention;
+        this.normEps = b.normEps;
+        this.initStd = b.initStd;
+        check(vocabSize > 0, "vocab_size", "must be > 0, got " + vocabSize);
+        check(layers > 0, "layers", "must be > 0, got " + layers);
+        check(dModel > 0, "d_model", "must be > 0, got " + dModel);
+        check(heads > 0 && dModel % heads == 0, "heads",
+                "must divide d_model (" + dModel + "), got " + heads);
+        check(context > 0, "context", "must be > 0, got " + context);
+        check(normEps > 0, "norm_eps", "must be > 0");
+        check(initStd > 0, "init_std", "must be > 0");
+        Objects.requireNonNull(attention, "attention");
+    }
+
+    private static void check(boolean ok, String key, String problem) {
+        if (!ok) {
+            throw new IllegalArgumentException("model." + key + ": " + problem);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Reads the {@code model:} section of a pipeline file; {@code vocabSize} comes from the tokenizer when the section
+     * does not set it.
+     */
+    public static ModelConfig from(Settings s, int vocabSize) {
+        s.checkKnown("vocab_size", "layers", "d_model", "heads", "ffn", "context", "norm", "norm_type", "positions",
+                "tie_embeddings", "attention", "norm_eps", "init_std");
+        Builder b = builder()
+                .vocabSize(s.getInt("vocab_size", vocabSize))
+                .layers(s.getInt("layers", 4, 1, 1024))
+                .dModel(s.getInt("d_model", 256, 1, 1 << 16))
+                .heads(s.getInt("heads", 4, 1, 1024))
+                .ffn(s.getInt("ffn", 0, 0, 1 << 20))
+                .context(s.getInt("context", 128, 1, 1 << 20))
+                .norm(parse(s, "norm", NormPlacement.class, NormPlacement.PRE))
+                .normType(parse(s, "norm_type", NormType.class, NormType.LAYERNORM))
+                .positions(parse(s, "positions", Positions.class, Positions.LEARNED))
+                .tieEmbeddings(s.getBoolean("tie_embeddings", true))
+                .attention(s.getString("attention", "mha"))
+                .normEps((float) s.getDouble("norm_eps", 1e-5, 1e-12, 1))
+                .initStd((float) s.getDouble("init_std", 0.02, 1e-6, 10));
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            throw s.error(null, e.getMessage());
+        }
+    }
+
+    private static <E extends Enum<E>> E parse(Settings s, String key, Class<E> type, E def) {
+        if (!s.has(key)) {
+            return def;
+        }
+        String v = s.getString(key).trim().toUpperCase().replace('-', '_');
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equals(v)) {
+                return e;
+            }
+        }
+        StringBuilder ok = new StringBuilder();
+        for (E e : type.getEnumConstants()) {
+            ok.append(ok.length() == 0 ? "" : ", ").append(e.name().toLowerCase());
+        }
+        throw s.error(key, "expected one of " + ok + ", got \"" + s.getString(key) + "\"");
+    }
+
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    public int layers() {
+        return layers;
+    }
+
+    public int dModel() {
+        return dModel;
+    }
+
+    public int heads() {
+        return heads;
+    }
+
+    public int headSize() {
+        return dModel / heads;
+    }
+
+    public int ffn() {
+        return ffn;
+    }
+
+    public int context() {
+        return context;
+    }
+
+    public NormPlacement norm() {
+        return norm;
+    }
+
+    public NormType normType() {
+        return normType;
+    }
+
+    public Positions positions() {
+        return positions;
+    }
+
+    public boolean tieEmbeddings() {
+        return tieEmbeddings;
+    }
+
+    /** The {@code align4j.name} of the attention kernel the blocks use. */
+    public String attention() {
+        return attention;
+    }
+
+    public float normEps() {
+        return normEps;
+    }
+
+    public float initStd() {
+        return initStd;
+    }
+
+    /** Parameters of the model: embeddings, blocks, final norm and (untied) LM head; the scalar head excluded. */
+    public long parameterCount() {
+        long d = dModel;
+        long perBlock = 4 * d * d + 4 * d // attention q, k, v, o with biases
+                + 2 * d * ffn + ffn + d // feed-forward
+                + 4 * d; // two norms (gain + bias)
+        long n = (long) vocabSize * d + layers * perBlock + 2 * d;
+        if (positions == Positions.LEARNED) {
+            n += (long) context * d;
+        }
+        if (!tieEmbeddings) {
+            n += (long) vocabSize * d;
+        }
+        return n;
+    }
+
+    public Builder toBuilder() {
+        return builder().vocabSize(vocabSize).layers(layers).dModel(dModel).heads(heads).ffn(ffn).context(context)
+                .norm(norm).normType(normType).positions(positions).tieEmbeddings(tieEmbeddings).attention(attention)
+                .normEps(normEps).initStd(initStd);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModelConfig && toString().equals(o.toString());
+    }
+
+    @Override
+    public int hashCode() {
+        return toString().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "ModelConfig{vocab_size=" + vocabSize + ", layers=" + layers + ", d_model=" + dModel + ", heads="
+                + heads + ", ffn=" + ffn + ", context=" + context + ", norm=" + norm + ", norm_type=" + normType
+                + ", positions=" + positions + ", tie_embeddings=" + tieEmbeddings + ", attention=" + attention
+                + ", norm_eps=" + normEps + ", init_std=" + initStd + "}";
+    }
+
+    /** Builds a {@link ModelConfig}; unset values take the defaults in the class comment. */
+    public static final class Builder {
+        private int vocabSize;
+        private int layers = 4;
+        private int dModel = 256;
+        private int heads = 4;
+        private int ffn;
+        private int context = 128;
+        private NormPlacement norm = NormPlacement.PRE;
+        private NormType normType = NormType.LAYERNORM;
+        private Positions positions = Positions.LEARNED;
+        private boolean tieEmbeddings = true;
+        private String attention = "mha";
+        private float normEps = 1e-5f;
+        private float initStd = 0.02f;
+
+        public Builder vocabSize(int v) {
+            vocabSize = v;
+            return this;
+        }
+
+        public Builder layers(int v) {
+            layers = v;
+            return this;
+        }
+
+        public Builder dModel(int v) {
+            dModel = v;
+            return this;
+        }
+
+        public Builder heads(int v) {
+            heads = v;
+            return this;
+        }
+
+        /** Hidden size of the feed-forward; 0 for {@code 4 * d_model}. */
+        public Builder ffn(int v) {
+            ffn = v;
+            return this;
+        }
+
+        public Builder context(int v) {
+            context = v;
+            return this;
+        }
+
+        public Builder norm(NormPlacement v) {
+            norm = v;
+            return this;
+        }
+
+        public Builder normType(NormType v) {
+            normType = v;
+            return this;
+        }
+
+        public Builder positions(Positions v) {
+            positions = v;
+            return this;
+        }
+
+        public Builder tieEmbeddings(boolean v) {
+            tieEmbeddings = v;
+            return this;
+        }
+
+        public Builder attention(String v) {
+            attention = v;
+            return this;
+        }
+
+        public Builder normEps(float v) {
+            normEps = v;
+            return this;
+        }
+
+        public Builder initStd(float v) {
+            initStd = v;
+            return this;
+        }
+
+        public ModelConfig build() {
+            return new ModelConfig(this);
+        }
+    }
+}

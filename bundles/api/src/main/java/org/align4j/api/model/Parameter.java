@@ -1,0 +1,47 @@
+package org.align4j.api.model;
+
+import java.util.Objects;
+
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * A trainable (or state) variable of a graph with the name it is saved under, e.g.
+ * {@code model.layers.0.attn.q.weight}. {@code decay} tells an optimizer with weight decay whether to decay it
+ * (weights of matmuls: yes; biases, norm gains and embeddings of positions: no).
+ */
+public final class Parameter {
+    private final String name;
+    private final Variable<TFloat32> variable;
+    private final Shape shape;
+    private final boolean decay;
+
+    public Parameter(String name, Variable<TFloat32> variable, Shape shape, boolean decay) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.variable = Objects.requireNonNull(variable, "variable");
+        this.shape = Objects.requireNonNull(shape, "shape");
+        this.decay = decay;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Variable<TFloat32> variable() {
+        return variable;
+    }
+
+    public Shape shape() {
+        return shape;
+    }
+
+    public boolean decay() {
+        return decay;
+    }
+
+    @Override
+    public String toString() {
+        return name + shape;
+    }
+}
