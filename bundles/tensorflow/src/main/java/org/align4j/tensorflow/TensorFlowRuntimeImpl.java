@@ -1,8 +1,10 @@
 package org.align4j.tensorflow;
 
 import java.util.Locale;
+import java.util.Map;
 
 import org.align4j.api.runtime.TensorFlowRuntime;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
@@ -32,10 +34,10 @@ public final class TensorFlowRuntimeImpl implements TensorFlowRuntime {
         String device() default "cpu";
 
         @AttributeDefinition(description = "Threads inside one op; 0 lets TensorFlow choose")
-        int intra_op_threads() default 0;
+        int intraOpThreads() default 0;
 
         @AttributeDefinition(description = "Ops run at once; 0 lets TensorFlow choose")
-        int inter_op_threads() default 0;
+        int interOpThreads() default 0;
 
         @AttributeDefinition(description = "XLA JIT compilation of the graphs")
         boolean xla() default false;
@@ -52,9 +54,26 @@ public final class TensorFlowRuntimeImpl implements TensorFlowRuntime {
     private final long seed;
     private final String version;
 
+    /**
+     * Values come from this component's configuration when ConfigAdmin has one (a {@code .cfg} in {@code deploy/}
+     * or the web console); otherwise from the framework properties {@code align4j.tensorflow.<key>} (so a launcher
+     * fixes them before anything runs), then the defaults above.
+     */
     @Activate
-    public TensorFlowRuntimeImpl(Config config) {
-        this(config.device(), config.intra_op_threads(), config.inter_op_threads(), config.xla(), config.seed());
+    public TensorFlowRuntimeImpl(Config config, Map<String, Object> properties, BundleContext context) {
+        this(setting(properties, context, "device", config.device()),
+                Integer.parseInt(setting(properties, context, "intraOpThreads", "" + config.intraOpThreads())),
+                Integer.parseInt(setting(properties, context, "interOpThreads", "" + config.interOpThreads())),
+                Boolean.parseBoolean(setting(properties, context, "xla", "" + config.xla())),
+                Long.parseLong(setting(properties, context, "seed", "" + config.seed())));
+    }
+
+    private static String setting(Map<String, Object> properties, BundleContext context, String key, String value) {
+        if (properties.get("service.pid") != null) {
+            return value; // configured through ConfigAdmin
+        }
+        String framework = context.getProperty("align4j.tensorflow." + key);
+        return framework != null ? framework.trim() : value;
     }
 
     /** For use outside OSGi (tests, benchmarks). */

@@ -14,7 +14,7 @@ public final class Record {
     public Record(String source, long line, Map<String, Object> fields) {
         this.source = Objects.requireNonNull(source, "source");
         this.line = line;
-        this.fields = Map.copyOf(fields);
+        this.fields = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(fields)); // JSON nulls kept
     }
 
     /** The file the record came from. */

@@ -173,6 +173,34 @@ public final class Settings {
         throw error(key, "expected true or false, got " + describe(v));
     }
 
+    /**
+     * A list of strings; a single string reads as a list of one; {@code def} when absent. Fails naming the key on
+     * anything else.
+     */
+    public List<String> getStrings(String key, List<String> def) {
+        Object v = values.get(key);
+        if (v == null) {
+            return def;
+        }
+        if (v instanceof String || v instanceof Number || v instanceof Boolean) {
+            return List.of(String.valueOf(v));
+        }
+        if (!(v instanceof List)) {
+            throw error(key, "expected a list of strings, got " + describe(v));
+        }
+        List<String> out = new ArrayList<>();
+        List<?> list = (List<?>) v;
+        for (int i = 0; i < list.size(); i++) {
+            Object e = list.get(i);
+            if (e == null || e instanceof Map || e instanceof List) {
+                throw new SettingsException(source, pathOf(key) + "[" + i + "]", "expected a string, got "
+                        + describe(e));
+            }
+            out.add(String.valueOf(e));
+        }
+        return List.copyOf(out);
+    }
+
     /** A nested section; empty (all defaults) when absent. A plain string {@code x} reads as {@code {name: x}}. */
     public Settings section(String key) {
         Object v = values.get(key);

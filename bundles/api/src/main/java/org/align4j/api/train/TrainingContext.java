@@ -31,6 +31,9 @@ public interface TrainingContext {
     /** The run's {@code model:} section. */
     Settings model();
 
+    /** The run's {@code data:} section (e.g. {@code field}, the record field that holds a document's text). */
+    Settings data();
+
     /** The run's seed; a trainer derives every random stream it needs from it. */
     long seed();
 

@@ -1,0 +1,119 @@
+package org.align4j.task.arithmetic;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.align4j.api.pipeline.Settings;
+import org.align4j.api.pipeline.SettingsException;
+import org.junit.jupiter.api.Test;
+
+class ArithmeticCorpusGeneratorTest {
+
+    private static final Pattern LINE = Pattern.compile("(\\d+)([-+*])(\\d+)=(-?\\d+)");
+
+    private final ArithmeticCorpusGenerator generator = new ArithmeticCorpusGenerator();
+
+    static Settings settings(Object... kv) {
+        Map<String, Object> m = new HashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return Settings.of("task.yaml", m);
+    }
+
+    @Test
+    void sameSeedSameCorpus() {
+        List<String> a = generator.generate(settings("count", 500), 7);
+        assertEquals(a, generator.generate(settings("count", 500), 7));
+        assertNotEquals(a, generator.generate(settings("count", 500), 8));
+        // A longer corpus starts with the shorter one.
+        assertEquals(a, generator.generate(settings("count", 1000), 7).subList(0, 500));
+        assertEquals(10_000, generator.generate(settings(), 1).size());
+    }
+
+    @Test
+    void everyLineIsCorrectArithmetic() {
+        List<String> lines = generator.generate(settings("count", 5000), 3);
+        Set<Character> ops = new HashSet<>();
+        boolean negative = false;
+        long maxSeen = 0;
+        for (String line : lines) {
+            Matcher m = LINE.matcher(line);
+            assertTrue(m.matches(), line);
+            long a = Long.parseLong(m.group(1));
+            long b = Long.parseLong(m.group(3));
+            long c = Long.parseLong(m.group(4));
+            char op = m.group(2).charAt(0);
+            long expected = op == '+' ? a + b : op == '-' ? a - b : a * b;
+            assertEquals(expected, c, line);
+            assertTrue(a >= 0 && a <= 99 && b >= 0 && b <= 99, line);
+            assertEquals(line, a + m.group(2) + b + "=" + c); // no leading zeros, no spaces
+            ops.add(op);
+            negative |= c < 0;
+            maxSeen = Math.max(maxSeen, Math.max(a, b));
+        }
+        assertEquals(Set.of('+', '-', '*'), ops);
+        assertTrue(negative, "some differences should be negative");
+        assertEquals(99, maxSeen);
+    }
+
+    @Test
+    void settingsShapeTheCorpus() {
+        List<String> lines = generator.generate(settings("count", 300, "max_operand", 1_000_000, "ops", "*"), 4);
+        assertEquals(300, lines.size());
+        long big = 0;
+        for (String line : lines) {
+            Matcher m = LINE.matcher(line);
+            assertTrue(m.matches(), line);
+            assertEquals("*", m.group(2));
+            long a = Long.parseLong(m.group(1));
+            long b = Long.parseLong(m.group(3));
+            assertEquals(a * b, Long.parseLong(m.group(4)), line);
+            big = Math.max(big, Math.max(a, b));
+        }
+        assertTrue(big > 100_000, "operands should reach the larger range, max " + big);
+        // Extreme operands stay exact.
+        for (String line : generator.generate(settings("count", 50, "max_operand", Integer.MAX_VALUE), 5)) {
+            Matcher m = LINE.matcher(line);
+            assertTrue(m.matches(), line);
+            java.math.BigInteger a = new java.math.BigInteger(m.group(1));
+            java.math.BigInteger b = new java.math.BigInteger(m.group(3));
+            java.math.BigInteger r = m.group(2).equals("+") ? a.add(b) : m.group(2).equals("-") ? a.subtract(b)
+                    : a.multiply(b);
+            assertEquals(r, new java.math.BigInteger(m.group(4)), line);
+        }
+        // max_operand 1 uses only 0 and 1.
+        for (String line : generator.generate(settings("count", 100, "max_operand", 1, "ops", "+-"), 6)) {
+            assertTrue(line.matches("[01][-+][01]=-?[012]"), line);
+        }
+    }
+
+    @Test
+    void badSettingsAreRejected() {
+        assertEquals("task.yaml: count: expected a whole number of at least 1, got 0", error(settings("count", 0)));
+        assertEquals("task.yaml: max_operand: expected a whole number of at least 1, got 0",
+                error(settings("max_operand", 0)));
+        assertEquals("task.yaml: ops: '/' is not an operator; use characters from \"+-*\", got \"+/\"",
+                error(settings("ops", "+/")));
+        assertEquals("task.yaml: ops: expected one or more of the operators +-*, got \"\"", error(settings("ops", "")));
+        assertEquals("task.yaml: ops: '+' is listed twice in \"+*+\"; list each operator once",
+                error(settings("ops", "+*+")));
+        assertEquals("task.yaml: cnt: unknown setting (accepted here: count, max_operand, ops)",
+                error(settings("cnt", 5)));
+        assertEquals("task.yaml: count: expected a number, got \"many\"", error(settings("count", "many")));
+    }
+
+    private String error(Settings s) {
+        return assertThrows(SettingsException.class, () -> generator.generate(s, 1)).getMessage();
+    }
+}

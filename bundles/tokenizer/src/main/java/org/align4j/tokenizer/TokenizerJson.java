@@ -1,0 +1,484 @@
+package org.align4j.tokenizer;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Reads and writes Hugging Face's {@code tokenizer.json} for byte-level BPE (the form GPT-2's file has).
+ *
+ * <p>Reading accepts what this tokenizer can reproduce exactly and names the field of anything else:
+ * <ul>
+ * <li>{@code model}: {@code type "BPE"}; {@code vocab} an object of token to id that holds all 256 byte tokens;
+ * {@code merges} as {@code ["a", "b"]} arrays or as the older {@code "a b"} strings; {@code dropout} null or 0;
+ * {@code continuing_subword_prefix} and {@code end_of_word_suffix} null or empty; {@code ignore_merges} absent or
+ * false. {@code unk_token}, {@code fuse_unk} and {@code byte_fallback} are read over: with every byte in the vocabulary
+ * they never act.</li>
+ * <li>{@code pre_tokenizer}: {@code ByteLevel} with {@code add_prefix_space} false and {@code use_regex} true.</li>
+ * <li>{@code normalizer}: null. {@code post_processor}, {@code decoder}: null or {@code ByteLevel} (neither changes ids
+ * or text here).</li>
+ * <li>{@code added_tokens}: special tokens only; the first (in file order) is end-of-text and padding.</li>
+ * <li>{@code truncation}, {@code padding} are batch-encoding options of Hugging Face's runtime and are read over.</li>
+ * </ul>
+ * Errors look like {@code tokenizer.json: field "model.type": expected "BPE", got "WordPiece"; ...}; a syntax error
+ * gives {@code tokenizer.json:LINE:COLUMN: invalid JSON: ...}.
+ */
+final class TokenizerJson {
+
+    /** Ids above this are refused as implausible (the array of tokens is allocated up to the largest id). */
+    static final int MAX_ID = (1 << 24) - 1;
+
+    private TokenizerJson() {
+    }
+
+    private static ObjectMapper mapper() {
+        ObjectMapper m = new ObjectMapper();
+        m.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        m.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        m.enable(SerializationFeature.INDENT_OUTPUT);
+        return m;
+    }
+
+    // ---------------------------------------------------------------------------------------------- writing
+
+    static void write(BpeTokenizer t, Path file) throws IOException {
+        ObjectMapper m = mapper();
+        ObjectNode root = m.createObjectNode();
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        ArrayNode added = root.putArray("added_tokens");
+        for (int id : t.specialIds()) {
+            ObjectNode a = added.addObject();
+            a.put("id", id);
+            a.put("content", t.token(id));
+            a.put("single_word", false);
+            a.put("lstrip", false);
+            a.put("rstrip", false);
+            a.put("normalized", false);
+            a.put("special", true);
+        }
+        root.putNull("normalizer");
+        byteLevel(root.putObject("pre_tokenizer"));
+        root.putNull("post_processor");
+        byteLevel(root.putObject("decoder"));
+        ObjectNode model = root.putObject("model");
+        model.put("type", "BPE");
+        model.putNull("dropout");
+        model.putNull("unk_token");
+        model.putNull("continuing_subword_prefix");
+        model.putNull("end_of_word_suffix");
+        model.put("fuse_unk", false);
+        model.put("byte_fallback", false);
+        ObjectNode vocab = model.putObject("vocab");
+        for (int id = 0; id < t.vocabSize(); id++) {
+            String s = t.token(id);
+            if (s != null) {
+                vocab.put(s, id);
+            }
+        }
+        ArrayNode merges = model.putArray("merges");
+        for (String[] pair : t.merges()) {
+            merges.addArray().add(pair[0]).add(pair[1]);
+        }
+        writeAtomically(m.writeValueAsBytes(root), file);
+    }
+
+    private static void byteLevel(ObjectNode n) {
+        n.put("type", "ByteLevel");
+        n.put("add_prefix_space", false);
+        n.put("trim_offsets", true);
+        n.put("use_regex", true);
+    }
+
+    /** Writes {@code data} to a temporary file beside {@code file}, then renames it into place. */
+    static void writeAtomically(byte[] data, Path file) throws IOException {
+        Path abs = file.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+        try {
+            Files.write(tmp, data);
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- reading
+
+    static BpeTokenizer read(Path file) throws IOException {
+        String name = file.toString();
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(name, null,
+                    "no such file (working directory: " + Paths.get("").toAbsolutePath() + ")");
+        }
+        if (Files.isDirectory(file)) {
+            throw new IOException(name + ": is a directory; expected a tokenizer.json file");
+        }
+        JsonNode root;
+        // A strict UTF-8 reader: columns count characters (as editors do), and bad bytes are reported.
+        try (java.io.Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            root = mapper().readTree(in);
+        } catch (CharacterCodingException e) {
+            throw new IOException(name + ": not UTF-8 text (" + e + "); a tokenizer.json is UTF-8 JSON", e);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? name : name + ":" + at.getLineNr() + ":" + at.getColumnNr();
+            throw new IOException(where + ": invalid JSON: " + firstLine(e.getOriginalMessage()), e);
+        }
+        return new Reader(name).read(root);
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** Reads one parsed file; every error names the file and the JSON path of the field. */
+    private static final class Reader {
+        private final String file;
+
+        Reader(String file) {
+            this.file = file;
+        }
+
+        IOException fail(String path, String problem) {
+            return new IOException(file + ": field \"" + path + "\": " + problem);
+        }
+
+        BpeTokenizer read(JsonNode root) throws IOException {
+            if (root == null || root.isMissingNode()) {
+                throw new IOException(file + ": empty file; expected a Hugging Face tokenizer.json");
+            }
+            if (!root.isObject()) {
+                throw new IOException(file + ": expected a JSON object at the top level, got " + describe(root)
+                        + "; expected a Hugging Face tokenizer.json");
+            }
+            checkNormalizer(root.get("normalizer"));
+            checkPreTokenizer(root.get("pre_tokenizer"));
+            checkNullOrByteLevel(root.get("post_processor"), "post_processor",
+                    "align4j adds no tokens around a text; remove the post_processor or set it to null");
+            checkNullOrByteLevel(root.get("decoder"), "decoder",
+                    "a byte-level BPE decodes by its byte table; set the decoder to {\"type\": \"ByteLevel\"}");
+
+            JsonNode model = root.get("model");
+            if (model == null || !model.isObject()) {
+                throw fail("model", "expected an object, got " + describe(model)
+                        + "; a tokenizer.json holds its BPE vocabulary and merges there");
+            }
+            checkModel(model);
+
+            // Special tokens first: their content may also appear in model.vocab (with the same id).
+            Map<Integer, String> specials = new HashMap<>();
+            List<Integer> specialOrder = new ArrayList<>();
+            readAddedTokens(root.get("added_tokens"), specials, specialOrder);
+
+            Map<String, Integer> vocab = readVocab(model.get("vocab"), specials);
+            int size = 0;
+            for (int id : vocab.values()) {
+                size = Math.max(size, id + 1);
+            }
+            for (int id : specials.keySet()) {
+                size = Math.max(size, id + 1);
+            }
+            String[] tokens = new String[size];
+            boolean[] special = new boolean[size];
+            vocab.forEach((s, id) -> tokens[id] = s);
+            for (Map.Entry<Integer, String> e : specials.entrySet()) {
+                tokens[e.getKey()] = e.getValue();
+                special[e.getKey()] = true;
+            }
+            for (int b = 0; b < 256; b++) {
+                String t = String.valueOf(ByteLevel.charOf(b));
+                if (!vocab.containsKey(t)) {
+                    throw fail("model.vocab", String.format("no token for byte 0x%02X (\"%s\"); a byte-level BPE"
+                            + " vocabulary holds all 256 byte tokens", b, t));
+                }
+            }
+            int[][] merges = readMerges(model.get("merges"), vocab, specials);
+            int[] specialIds = specialOrder.stream().mapToInt(Integer::intValue).toArray();
+            return new BpeTokenizer(tokens, special, specialIds, merges);
+        }
+
+        private void checkNormalizer(JsonNode n) throws IOException {
+            if (n != null && !n.isNull()) {
+                throw fail("normalizer", "expected null, got " + describe(n)
+                        + "; align4j's bpe tokenizer applies no normalizer (byte-level BPE needs none)");
+            }
+        }
+
+        private void checkPreTokenizer(JsonNode n) throws IOException {
+            if (n == null || !n.isObject()) {
+                throw fail("pre_tokenizer", "expected an object {\"type\": \"ByteLevel\", ...}, got " + describe(n)
+                        + "; align4j's bpe tokenizer reads byte-level BPE files (GPT-2 style) only");
+            }
+            expectText(n, "pre_tokenizer", "type", "ByteLevel",
+                    "align4j's bpe tokenizer reads byte-level BPE files (GPT-2 style) only");
+            JsonNode prefix = n.get("add_prefix_space");
+            if (prefix != null && !(prefix.isBoolean() && !prefix.booleanValue())) {
+                throw fail("pre_tokenizer.add_prefix_space", "expected false, got " + describe(prefix)
+                        + "; align4j does not add a leading space (set it to false, as GPT-2's file has)");
+            }
+            JsonNode regex = n.get("use_regex");
+            if (regex != null && !(regex.isBoolean() && regex.booleanValue())) {
+                throw fail("pre_tokenizer.use_regex", "expected true, got " + describe(regex)
+                        + "; align4j splits text with GPT-2's pattern (set it to true)");
+            }
+        }
+
+        private void checkNullOrByteLevel(JsonNode n, String path, String advice) throws IOException {
+            if (n == null || n.isNull()) {
+                return;
+            }
+            JsonNode type = n.get("type");
+            if (!n.isObject() || type == null || !type.isTextual() || !"ByteLevel".equals(type.textValue())) {
+                throw fail(n.isObject() ? path + ".type" : path, "expected \"ByteLevel\" or null, got "
+                        + describe(n.isObject() ? type : n) + "; " + advice);
+            }
+        }
+
+        private void checkModel(JsonNode model) throws IOException {
+            expectText(model, "model", "type", "BPE",
+                    "align4j's bpe tokenizer reads byte-level BPE files only (as GPT-2's tokenizer.json)");
+            JsonNode dropout = model.get("dropout");
+            if (dropout != null && !dropout.isNull() && !(dropout.isNumber() && dropout.doubleValue() == 0)) {
+                throw fail("model.dropout", "expected null, got " + describe(dropout)
+                        + "; BPE dropout is a training-time randomisation align4j does not apply");
+            }
+            for (String key : new String[] {"continuing_subword_prefix", "end_of_word_suffix"}) {
+                JsonNode v = model.get(key);
+                if (v != null && !v.isNull() && !(v.isTextual() && v.textValue().isEmpty())) {
+                    throw fail("model." + key, "expected null, got " + describe(v)
+                            + "; byte-level BPE marks word starts with the space byte 'Ġ', not with affixes");
+                }
+            }
+            JsonNode ignore = model.get("ignore_merges");
+            if (ignore != null && !ignore.isNull() && !(ignore.isBoolean() && !ignore.booleanValue())) {
+                throw fail("model.ignore_merges", "expected false, got " + describe(ignore)
+                        + "; align4j always applies the merges");
+            }
+        }
+
+        private void expectText(JsonNode n, String at, String key, String expected, String advice)
+                throws IOException {
+            JsonNode v = n.get(key);
+            if (v == null || !v.isTextual() || !expected.equals(v.textValue())) {
+                throw fail(at + "." + key, "expected \"" + expected + "\", got " + describe(v) + "; " + advice);
+            }
+        }
+
+        private void readAddedTokens(JsonNode added, Map<Integer, String> specials, List<Integer> order)
+                throws IOException {
+            if (added != null && !added.isNull() && !added.isArray()) {
+                throw fail("added_tokens", "expected an array, got " + describe(added));
+            }
+            Map<String, Integer> byContent = new HashMap<>();
+            if (added != null && added.isArray()) {
+                for (int i = 0; i < added.size(); i++) {
+                    String at = "added_tokens[" + i + "]";
+                    JsonNode a = added.get(i);
+                    if (!a.isObject()) {
+                        throw fail(at, "expected an object {\"id\": ..., \"content\": ..., \"special\": true},"
+                                + " got " + describe(a));
+                    }
+                    int id = readId(a.get("id"), at + ".id");
+                    JsonNode content = a.get("content");
+                    if (content == null || !content.isTextual() || content.textValue().isEmpty()) {
+                        throw fail(at + ".content", "expected a non-empty string, got " + describe(content));
+                    }
+                    JsonNode sp = a.get("special");
+                    if (sp == null || !sp.isBoolean() || !sp.booleanValue()) {
+                        throw fail(at + ".special", "expected true, got " + describe(sp) + "; align4j supports"
+                                + " special added tokens only (ordinary added tokens change how text is split)");
+                    }
+                    String c = content.textValue();
+                    if (specials.containsKey(id)) {
+                        throw fail(at + ".id", "id " + id + " is already used by the added token \""
+                                + specials.get(id) + "\"");
+                    }
+                    if (byContent.containsKey(c)) {
+                        throw fail(at + ".content", "\"" + c + "\" is already an added token (id "
+                                + byContent.get(c) + ")");
+                    }
+                    if (c.length() == 1 && ByteLevel.byteOf(c.charAt(0)) >= 0) {
+                        throw fail(at + ".content", "\"" + c + "\" is the byte-level token of byte "
+                                + String.format("0x%02X", ByteLevel.byteOf(c.charAt(0)))
+                                + "; a special token needs a name of its own, e.g. <|endoftext|>");
+                    }
+                    specials.put(id, c);
+                    byContent.put(c, id);
+                    order.add(id);
+                }
+            }
+            if (order.isEmpty()) {
+                throw fail("added_tokens", "no special token; align4j needs one as end-of-text and padding (add"
+                        + " {\"id\": N, \"content\": \"<|endoftext|>\", \"special\": true, ...})");
+            }
+        }
+
+        private int readId(JsonNode v, String at) throws IOException {
+            if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 0
+                    || v.intValue() > MAX_ID) {
+                throw fail(at, "expected a token id (a whole number in [0, " + MAX_ID + "]), got " + describe(v));
+            }
+            return v.intValue();
+        }
+
+        private Map<String, Integer> readVocab(JsonNode vocab, Map<Integer, String> specials) throws IOException {
+            if (vocab == null || !vocab.isObject()) {
+                throw fail("model.vocab", "expected an object of token to id, got " + describe(vocab));
+            }
+            Map<String, Integer> out = new HashMap<>();
+            Map<Integer, String> byId = new HashMap<>();
+            Iterator<Map.Entry<String, JsonNode>> it = vocab.fields();
+            while (it.hasNext()) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String token = e.getKey();
+                String at = "model.vocab[" + quote(token) + "]";
+                int id = readId(e.getValue(), at);
+                String sp = specials.get(id);
+                if (sp != null) {
+                    if (!sp.equals(token)) {
+                        throw fail(at, "id " + id + " is the special token \"" + sp + "\" in added_tokens; give "
+                                + quote(token) + " an id of its own");
+                    }
+                    continue; // the special token's own entry
+                }
+                if (specials.containsValue(token)) {
+                    throw fail(at, quote(token) + " is a special token with another id in added_tokens; use one id");
+                }
+                if (token.isEmpty()) {
+                    throw fail(at, "an empty token; remove it");
+                }
+                int bad = ByteLevel.firstForeign(token);
+                if (bad >= 0) {
+                    throw fail(at, quote(token) + " is not a byte-level token: its character "
+                            + String.format("U+%04X", (int) token.charAt(bad)) + " is outside GPT-2's byte alphabet;"
+                            + " align4j reads byte-level BPE vocabularies only");
+                }
+                String other = byId.put(id, token);
+                if (other != null) {
+                    throw fail(at, "id " + id + " is already used by " + quote(other) + "; ids must be unique");
+                }
+                out.put(token, id);
+            }
+            return out;
+        }
+
+        private int[][] readMerges(JsonNode merges, Map<String, Integer> vocab, Map<Integer, String> specials)
+                throws IOException {
+            if (merges == null || !merges.isArray()) {
+                throw fail("model.merges", "expected an array of merges ([\"a\", \"b\"] or \"a b\"), got "
+                        + describe(merges));
+            }
+            Map<String, Integer> specialIds = new HashMap<>();
+            specials.forEach((id, s) -> specialIds.put(s, id));
+            int[][] out = new int[merges.size()][];
+            for (int i = 0; i < merges.size(); i++) {
+                String at = "model.merges[" + i + "]";
+                JsonNode m = merges.get(i);
+                String a;
+                String b;
+                if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
+                    a = m.get(0).textValue();
+                    b = m.get(1).textValue();
+                } else if (m.isTextual()) {
+                    String[] parts = m.textValue().split(" ", -1);
+                    if (parts.length != 2) {
+                        throw fail(at, "expected \"left right\" (two tokens and one space), got " + describe(m));
+                    }
+                    a = parts[0];
+                    b = parts[1];
+                } else {
+                    throw fail(at, "expected [\"left\", \"right\"] or \"left right\", got " + describe(m));
+                }
+                Integer left = vocab.get(a);
+                Integer right = vocab.get(b);
+                if (left == null) {
+                    throw fail(at, "token " + quote(a) + " is not in model.vocab (as a byte-level token)");
+                }
+                if (right == null) {
+                    throw fail(at, "token " + quote(b) + " is not in model.vocab (as a byte-level token)");
+                }
+                String merged = a + b;
+                if (specialIds.containsKey(merged)) {
+                    throw fail(at, "the merge spells the special token " + quote(merged)
+                            + "; text must never produce a special token, so remove this merge");
+                }
+                Integer result = vocab.get(merged);
+                if (result == null) {
+                    throw fail(at, "the merged token " + quote(merged) + " is not in model.vocab");
+                }
+                out[i] = new int[] {left, right, result};
+            }
+            return out;
+        }
+    }
+
+    static String quote(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    /** A JSON value for messages: strings quoted, numbers and booleans as written, containers by kind. */
+    static String describe(JsonNode n) {
+        if (n == null || n.isMissingNode()) {
+            return "nothing (missing)";
+        }
+        if (n.isNull()) {
+            return "null";
+        }
+        if (n.isTextual()) {
+            return quote(n.textValue());
+        }
+        if (n.isObject()) {
+            JsonNode type = n.get("type");
+            return type != null && type.isTextual() ? "an object of type " + quote(type.textValue()) : "an object";
+        }
+        if (n.isArray()) {
+            return "an array";
+        }
+        return n.toString();
+    }
+}

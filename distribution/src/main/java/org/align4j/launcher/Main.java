@@ -1,0 +1,172 @@
+package org.align4j.launcher;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.apache.felix.framework.Felix;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.launch.Framework;
+
+/**
+ * Starts align4j: an embedded Felix framework with every jar of {@code bundle/} installed and started, Felix
+ * FileInstall watching {@code deploy/} (drop a plugin bundle or a {@code .cfg} there), and either
+ * <ul>
+ * <li>{@code run <pipeline.yaml> [key=value ...]}: runs the pipeline headless and exits with its status (0 done, 1
+ * failed, 2 invalid pipeline file, 3 stopped and resumable), or</li>
+ * <li>{@code shell}: the Gogo shell ({@code align4j:run}, {@code align4j:plugins}, {@code lb}, ...).</li>
+ * </ul>
+ * Ctrl-C (SIGINT/SIGTERM) stops the framework: a running stage writes a checkpoint first.
+ */
+public final class Main {
+    private static final String EXIT_CODE = "align4j.exit.code";
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path home = home();
+        if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help") || args[0].equals("help")) {
+            usage();
+            System.exit(args.length == 0 ? 2 : 0);
+            return;
+        }
+        String command = args[0];
+        Map<String, String> props = frameworkProperties(home);
+        switch (command) {
+            case "run":
+                if (args.length < 2) {
+                    System.err.println("align4j run: which pipeline file? e.g. align4j run examples/pretrain.yaml");
+                    System.exit(2);
+                }
+                Path file = Paths.get(args[1]).toAbsolutePath().normalize();
+                if (!Files.isRegularFile(file)) {
+                    System.err.println("align4j run: " + args[1] + ": no such file (working directory: "
+                            + Paths.get("").toAbsolutePath() + ")");
+                    System.exit(2);
+                }
+                props.put("align4j.run.file", file.toString());
+                props.put("align4j.run.overrides",
+                        Arrays.stream(args, 2, args.length).collect(Collectors.joining(";")));
+                props.put("gosh.args", "--nointeractive --noshutdown");
+                break;
+            case "shell":
+                props.remove("gosh.args");
+                break;
+            default:
+                System.err.println("align4j: unknown command \"" + command + "\"");
+                usage();
+                System.exit(2);
+                return;
+        }
+        System.exit(launch(home, props));
+    }
+
+    private static void usage() {
+        System.err.println("usage: align4j run <pipeline.yaml> [key=value ...]   run a pipeline headless\n"
+                + "       align4j shell                                 the Gogo shell (align4j:run, align4j:plugins)");
+    }
+
+    /** The distribution's root: the parent of the {@code lib/} folder holding this jar, or {@code align4j.home}. */
+    static Path home() throws Exception {
+        String h = System.getProperty("align4j.home");
+        if (h != null) {
+            return Paths.get(h).toAbsolutePath().normalize();
+        }
+        Path jar = Paths.get(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        return jar.getParent().getParent();
+    }
+
+    static Map<String, String> frameworkProperties(Path home) throws IOException {
+        Map<String, String> p = new HashMap<>();
+        Path conf = home.resolve("conf/framework.properties");
+        if (Files.isRegularFile(conf)) {
+            Properties f = new Properties();
+            try (InputStream in = Files.newInputStream(conf)) {
+                f.load(in);
+            }
+            f.stringPropertyNames().forEach(k -> p.put(k, f.getProperty(k).replace("${align4j.home}", home.toString())));
+        }
+        Path data = Paths.get(System.getProperty("align4j.data", home.resolve("data").toString()));
+        // one cache per process, so two runs of one distribution never share (and clean) each other's
+        p.putIfAbsent(Constants.FRAMEWORK_STORAGE, data.resolve("felix-cache-" + ProcessHandle.current().pid()).toString());
+        p.putIfAbsent(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        p.putIfAbsent("felix.fileinstall.dir", home.resolve("deploy").toString());
+        p.put("align4j.home", home.toString());
+        // System properties -Dx=y given to the JVM override conf/framework.properties for framework keys.
+        System.getProperties().stringPropertyNames().stream()
+                .filter(k -> k.startsWith("align4j.") || k.startsWith("felix.") || k.startsWith("org.osgi.")
+                        || k.startsWith("gosh."))
+                .forEach(k -> p.put(k, System.getProperty(k)));
+        return p;
+    }
+
+    static int launch(Path home, Map<String, String> props) throws Exception {
+        Framework framework = new Felix(new HashMap<>(props));
+        framework.init();
+        Thread hook = new Thread(() -> stop(framework), "align4j-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        List<Bundle> installed = new ArrayList<>();
+        try (Stream<Path> jars = Files.list(home.resolve("bundle"))) {
+            for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).sorted().collect(Collectors.toList())) {
+                installed.add(framework.getBundleContext().installBundle(jar.toUri().toString()));
+            }
+        }
+        framework.start();
+        for (Bundle b : installed) {
+            if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+                try {
+                    b.start();
+                } catch (BundleException e) {
+                    System.err.println("align4j: bundle " + b.getSymbolicName() + " " + b.getVersion()
+                            + " did not start: " + e.getMessage());
+                }
+            }
+        }
+        framework.waitForStop(0);
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // already running: nothing to remove
+        }
+        deleteTree(Paths.get(props.get(Constants.FRAMEWORK_STORAGE)));
+        String code = System.getProperty(EXIT_CODE);
+        return code == null ? 0 : Integer.parseInt(code);
+    }
+
+    /** Removes the framework cache of this process (it holds another copy of the TensorFlow bundle). */
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("align4j: could not delete " + dir + ": " + e.getMessage());
+        }
+    }
+
+    private static void stop(Framework framework) {
+        try {
+            if (framework.getState() == Bundle.ACTIVE || framework.getState() == Bundle.STARTING) {
+                framework.stop();
+                framework.waitForStop(60_000);
+            }
+        } catch (Exception e) {
+            System.err.println("align4j: stopping the framework: " + e);
+        }
+    }
+
+}

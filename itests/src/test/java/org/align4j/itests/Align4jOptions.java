@@ -1,0 +1,97 @@
+package org.align4j.itests;
+
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.options;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.ops4j.pax.exam.Option;
+
+/**
+ * The one place that says what an in-framework test runs on: Felix with every bundle of the assembled
+ * distribution ({@code distribution/target/align4j/bundle}), exactly what {@code bin/align4j} starts.
+ */
+public final class Align4jOptions {
+    private Align4jOptions() {
+    }
+
+    /** The distribution folder the build assembled. */
+    public static Path distribution() {
+        String d = System.getProperty("align4j.dist");
+        if (d == null) {
+            throw new IllegalStateException("system property align4j.dist is not set (run the itests through Maven)");
+        }
+        return Paths.get(d).toAbsolutePath().normalize();
+    }
+
+    /** A folder under {@code itests/target} for one test class's files. */
+    public static Path scratch(String name) {
+        Path p = Paths.get("target", "scratch", name).toAbsolutePath();
+        try {
+            Files.createDirectories(p);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return p;
+    }
+
+    public static Option[] config(String testName) {
+        List<Option> o = new ArrayList<>();
+        o.add(junitBundles());
+        o.add(cleanCaches(true));
+        o.add(workingDirectory("target/paxexam/" + testName));
+        try (Stream<Path> jars = Files.list(distribution().resolve("bundle"))) {
+            for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).sorted().collect(Collectors.toList())) {
+                o.add(bundle(jar.toUri().toString()));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list the distribution's bundles: " + e, e);
+        }
+        o.add(frameworkProperty("org.osgi.framework.bootdelegation").value("sun.*,com.sun.*,jdk.internal.*"));
+        o.add(frameworkProperty("gosh.args").value("--nointeractive --noshutdown"));
+        o.add(frameworkProperty("felix.fileinstall.dir").value(scratch(testName + "-deploy").toString()));
+        o.add(frameworkProperty("felix.fileinstall.log.level").value("1"));
+        o.add(frameworkProperty("felix.log.level").value("1"));
+        o.add(systemProperty("org.bytedeco.javacpp.cachedir")
+                .value(System.getProperty("org.bytedeco.javacpp.cachedir")));
+        return options(o.toArray(new Option[0]));
+    }
+
+    /** A small pre-training pipeline file, fast enough for a test, written to {@code dir/pipeline.yaml}. */
+    public static Path tinyPipeline(Path dir, String attention, int steps) throws IOException {
+        String yaml = String.join("\n",
+                "run: { name: tiny, workdir: '" + dir.resolve("run") + "', seed: 3 }",
+                "model: { layers: 1, d_model: 32, heads: 2, context: 16, attention: " + attention + " }",
+                "data:",
+                "  generate: { name: arithmetic, count: 3000, max_operand: 20 }",
+                "  validation_fraction: 0.1",
+                "  tokenizer: { type: bpe, vocab: 300 }",
+                "stages:",
+                "  - trainer: pretrain",
+                "    loss: causal-lm",
+                "    optimizer: { name: adamw, lr: 1.0e-2, warmup: 5, schedule: cosine, clip_norm: 1.0 }",
+                "    steps: " + steps,
+                "    batch: 8",
+                "    log_every: 1",
+                "    eval: { every: 20, batches: 4 }",
+                "    checkpoint: { every: 20, keep: 2 }",
+                "    sample: { count: 2, max_tokens: 8, prompts: ['3+'] }",
+                "");
+        Files.createDirectories(dir);
+        Path f = dir.resolve("pipeline.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+}

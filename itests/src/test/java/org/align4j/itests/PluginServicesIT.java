@@ -1,0 +1,111 @@
+package org.align4j.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import javax.inject.Inject;
+
+import org.align4j.api.attention.AttentionKernel;
+import org.align4j.api.data.CorpusGenerator;
+import org.align4j.api.data.DatasetReader;
+import org.align4j.api.data.TextDatasets;
+import org.align4j.api.loss.LanguageModelLoss;
+import org.align4j.api.metrics.TrainingListener;
+import org.align4j.api.model.CheckpointStore;
+import org.align4j.api.model.TransformerFactory;
+import org.align4j.api.model.WeightStore;
+import org.align4j.api.optim.LearningRateSchedule;
+import org.align4j.api.optim.Optimizer;
+import org.align4j.api.pipeline.PipelineRunner;
+import org.align4j.api.runtime.TensorFlowRuntime;
+import org.align4j.api.tokenizer.TokenizerFactory;
+import org.align4j.api.train.Trainer;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+
+/** Every bundle of the distribution resolves and starts, and every plugin registers its service. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class PluginServicesIT {
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private TensorFlowRuntime runtime;
+
+    @Inject
+    private ServiceComponentRuntime scr;
+
+    @Configuration
+    public Option[] config() {
+        return Align4jOptions.config("plugin-services");
+    }
+
+    @Test
+    public void everyBundleIsActive() {
+        List<String> notActive = new ArrayList<>();
+        for (Bundle b : context.getBundles()) {
+            boolean fragment = b.getHeaders().get("Fragment-Host") != null;
+            if (!fragment && b.getState() != Bundle.ACTIVE) {
+                notActive.add(b.getSymbolicName() + " " + b.getVersion() + " state " + b.getState());
+            }
+        }
+        assertTrue("bundles not active: " + notActive, notActive.isEmpty());
+    }
+
+    @Test
+    public void theRuntimeLoadedTensorFlow() {
+        assertEquals("cpu", runtime.device());
+        assertTrue(runtime.tensorflowVersion(), runtime.tensorflowVersion().startsWith("2."));
+    }
+
+    @Test
+    public void everyPluginIsRegistered() throws Exception {
+        assertEquals(Set.of("mha"), names(AttentionKernel.class));
+        assertEquals(Set.of("causal-lm"), names(LanguageModelLoss.class));
+        assertEquals(Set.of("adam", "adamw", "momentum", "sgd"), names(Optimizer.class));
+        assertTrue(names(LearningRateSchedule.class).containsAll(Set.of("constant", "cosine")));
+        assertEquals(Set.of("bpe"), names(TokenizerFactory.class));
+        assertEquals(Set.of("jsonl", "text"), names(DatasetReader.class));
+        assertEquals(Set.of("arithmetic"), names(CorpusGenerator.class));
+        for (Class<?> single : List.of(TransformerFactory.class, WeightStore.class, CheckpointStore.class,
+                TextDatasets.class, PipelineRunner.class)) {
+            assertNotNull(single.getSimpleName() + " is not registered", context.getServiceReference(single));
+        }
+        assertTrue("no metrics sink registered", context.getServiceReferences(TrainingListener.class, null).size() >= 2);
+        // The trainer registers only when a pipeline configures it; its component is there from the start.
+        boolean pretrain = false;
+        for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
+            if (List.of(d.serviceInterfaces).contains(Trainer.class.getName())
+                    && "pretrain".equals(d.properties.get(Trainer.NAME))) {
+                pretrain = true;
+            }
+        }
+        assertTrue("no pretrain trainer component", pretrain);
+    }
+
+    private <T> Set<String> names(Class<T> type) throws Exception {
+        Set<String> out = new TreeSet<>();
+        for (ServiceReference<T> r : context.getServiceReferences(type, null)) {
+            out.add(String.valueOf(r.getProperty("align4j.name")));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,94 @@
+package org.align4j.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+
+import javax.inject.Inject;
+
+import org.align4j.api.metrics.MetricNames;
+import org.align4j.api.metrics.TrainingEvent;
+import org.align4j.api.metrics.TrainingListener;
+import org.align4j.api.pipeline.PipelineRunner;
+import org.align4j.api.train.TrainingResult;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+
+/** A tiny model pre-trained inside OSGi through the pipeline and the plugin services. */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class PretrainIT {
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private PipelineRunner pipelines;
+
+    @Configuration
+    public Option[] config() {
+        return Align4jOptions.config("pretrain");
+    }
+
+    @Test
+    public void validationLossGoesDownAndFilesAreWritten() throws Exception {
+        Path dir = Align4jOptions.scratch("pretrain-run");
+        Path file = Align4jOptions.tinyPipeline(dir, "mha", 60);
+        List<TrainingEvent> events = new CopyOnWriteArrayList<>();
+        ServiceRegistration<TrainingListener> reg = context.registerService(TrainingListener.class, events::add, null);
+        PipelineRunner.RunReport report;
+        try {
+            report = pipelines.run(file, Map.of());
+        } finally {
+            reg.unregister();
+        }
+        assertEquals(1, report.stages().size());
+        TrainingResult result = report.stages().get(0);
+        assertEquals(TrainingResult.Status.COMPLETED, result.status());
+        assertEquals(60, result.step());
+
+        List<Double> evalLosses = events.stream().filter(e -> e.kind() == TrainingEvent.Kind.EVALUATION)
+                .map(e -> e.metrics().get(MetricNames.EVAL_LOSS)).collect(Collectors.toList());
+        assertTrue("evaluations: " + evalLosses, evalLosses.size() >= 3);
+        double first = evalLosses.get(0);
+        double last = evalLosses.get(evalLosses.size() - 1);
+        List<Double> stepLosses = events.stream().filter(e -> e.kind() == TrainingEvent.Kind.STEP)
+                .map(e -> e.metrics().get(MetricNames.LOSS)).collect(Collectors.toList());
+        assertEquals(60, stepLosses.size());
+        assertTrue("validation loss did not go down: " + evalLosses, last < first);
+        assertTrue("final validation loss " + last + " not below the first step's training loss " + stepLosses.get(0),
+                last < stepLosses.get(0) * 0.8);
+        double ppl = result.metrics().get(MetricNames.EVAL_PERPLEXITY);
+        double unigram = result.metrics().get(MetricNames.EVAL_UNIGRAM_PERPLEXITY);
+        assertTrue("perplexity " + ppl + " not below the unigram baseline " + unigram, ppl < unigram);
+        assertEquals(2, result.samples().size());
+
+        Path stage = result.output().getParent();
+        assertTrue(Files.isRegularFile(result.output().resolve("model.safetensors")));
+        assertTrue(Files.isRegularFile(result.output().resolve("config.json")));
+        assertTrue(Files.isRegularFile(result.output().resolve("tokenizer.json")));
+        List<String> checkpoints = new ArrayList<>();
+        try (var s = Files.list(stage)) {
+            s.filter(p -> p.getFileName().toString().startsWith("checkpoint-"))
+                    .forEach(p -> checkpoints.add(p.getFileName().toString()));
+        }
+        assertTrue("checkpoints kept: " + checkpoints, checkpoints.size() == 2 && checkpoints.contains("checkpoint-60"));
+        Path metrics = report.workDir().resolve("metrics.jsonl");
+        assertTrue("no metrics log at " + metrics, Files.isRegularFile(metrics));
+        assertTrue(Files.readAllLines(metrics).size() >= 60);
+    }
+}

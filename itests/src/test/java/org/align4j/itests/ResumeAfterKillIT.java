@@ -1,0 +1,109 @@
+package org.align4j.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The distribution as a user runs it: {@code bin/align4j run}, killed with SIGKILL after a checkpoint, then run again.
+ * With fixed seeds and one thread per op the resumed run's per-step losses equal an uninterrupted run's.
+ */
+public class ResumeAfterKillIT {
+    private static final int STEPS = 60;
+
+    @Test
+    public void aKilledRunResumesFromItsLastCheckpointWithTheSameLosses() throws Exception {
+        Path dir = Align4jOptions.scratch("resume");
+        deleteTree(dir);
+        Files.createDirectories(dir);
+
+        Path straight = Align4jOptions.tinyPipeline(dir.resolve("straight"), "mha", STEPS);
+        Process a = start(straight, dir.resolve("straight.log"));
+        assertTrue("the uninterrupted run did not finish", a.waitFor(240, TimeUnit.SECONDS));
+        assertEquals(log(dir.resolve("straight.log")), 0, a.exitValue());
+        Map<Long, Double> expected = stepLosses(dir.resolve("straight/run/metrics.jsonl"));
+        assertEquals(STEPS, expected.size());
+
+        Path killedFile = Align4jOptions.tinyPipeline(dir.resolve("killed"), "mha", STEPS);
+        Process b = start(killedFile, dir.resolve("killed-1.log"));
+        Path checkpoint = dir.resolve("killed/run/stage-0-pretrain/checkpoint-20");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        while (!Files.isDirectory(checkpoint) && b.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue("no checkpoint-20 before the kill: " + log(dir.resolve("killed-1.log")), Files.isDirectory(checkpoint));
+        b.destroyForcibly(); // SIGKILL
+        b.waitFor(60, TimeUnit.SECONDS);
+        Map<Long, Double> beforeKill = stepLosses(dir.resolve("killed/run/metrics.jsonl"));
+        assertTrue("killed too late to test anything: " + beforeKill.size() + " steps", beforeKill.size() < STEPS);
+
+        Process c = start(killedFile, dir.resolve("killed-2.log"));
+        assertTrue("the resumed run did not finish", c.waitFor(240, TimeUnit.SECONDS));
+        String resumedLog = log(dir.resolve("killed-2.log"));
+        assertEquals(resumedLog, 0, c.exitValue());
+        assertTrue("the second run did not resume: " + resumedLog, resumedLog.contains("resuming from"));
+
+        Map<Long, Double> resumed = stepLosses(dir.resolve("killed/run/metrics.jsonl"));
+        assertEquals(STEPS, resumed.size());
+        List<String> differ = new ArrayList<>();
+        for (long step = 1; step <= STEPS; step++) {
+            double d = Math.abs(expected.get(step) - resumed.get(step));
+            if (d > 1e-4) {
+                differ.add("step " + step + ": " + expected.get(step) + " vs " + resumed.get(step));
+            }
+        }
+        assertTrue("per-step losses differ: " + differ, differ.isEmpty());
+    }
+
+    private static Process start(Path pipeline, Path logFile) throws IOException {
+        Path dist = Align4jOptions.distribution();
+        ProcessBuilder pb = new ProcessBuilder(dist.resolve("bin/align4j").toString(), "run", pipeline.toString());
+        pb.environment().put("ALIGN4J_OPTS", "-Xmx2g -Dalign4j.tensorflow.intraOpThreads=1"
+                + " -Dalign4j.tensorflow.interOpThreads=1"
+                + " -Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir"));
+        pb.environment().put("ALIGN4J_DATA", pipeline.getParent().resolve("data").toString());
+        pb.redirectErrorStream(true).redirectOutput(logFile.toFile());
+        return pb.start();
+    }
+
+    /** The last loss logged for each step: a resumed run appends to the log of the run it resumes. */
+    private static Map<Long, Double> stepLosses(Path metrics) throws IOException {
+        Map<Long, Double> out = new TreeMap<>();
+        ObjectMapper json = new ObjectMapper();
+        for (String line : Files.readAllLines(metrics)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode e = json.readTree(line);
+            if ("STEP".equals(e.path("kind").asText())) {
+                out.put(e.path("step").asLong(), e.path("metrics").path("loss").asDouble());
+            }
+        }
+        return out;
+    }
+
+    private static String log(Path file) throws IOException {
+        return Files.exists(file) ? Files.readString(file) : "(no log)";
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (var all = Files.walk(dir)) {
+                all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}
