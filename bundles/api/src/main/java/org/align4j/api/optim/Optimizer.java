@@ -27,9 +27,19 @@ public interface Optimizer {
 
     /**
      * @param params the variables to update
-     * @param grads {@code grads.get(i)} is the gradient of the loss with respect to {@code params.get(i)}, same shape
+     * @param tf the scope to build in; pass {@code tf.withControlDependencies(loss, ...)} so that what is fetched in
+     *        the same run as the update sees the old values
+     * @param grads {@code grads.get(i)} is the gradient of the loss with respect to {@code params.get(i).value()},
+     *        same shape
      * @param learningRate scalar {@code []}
      */
+    /**
+     * Checks {@code settings} (unknown keys, ranges) without building anything, so a pipeline can reject a bad file
+     * before it runs. The default accepts everything {@link #build} would.
+     */
+    default void validate(Settings settings) {
+    }
+
     OptimizerStep build(Ops tf, List<Parameter> params, List<Operand<TFloat32>> grads,
             Operand<TFloat32> learningRate, Settings settings);
 }

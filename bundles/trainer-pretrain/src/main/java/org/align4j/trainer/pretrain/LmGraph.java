@@ -53,7 +53,7 @@ final class LmGraph {
 
         List<Parameter> params = model.parameters();
         List<Operand<?>> xs = new ArrayList<>();
-        params.forEach(p -> xs.add(p.variable()));
+        params.forEach(p -> xs.add(p.value())); // gradients of the reads, never of the variables
         List<Operand<TFloat32>> grads = new ArrayList<>();
         int i = 0;
         for (Operand<?> g : tf.gradients(loss, xs)) {
@@ -65,7 +65,9 @@ final class LmGraph {
             grads.add(gf);
             i++;
         }
-        step = optimizer.build(tf, params, grads, learningRate, optimizerSettings);
+        // the loss fetched with the update must see the parameters before it
+        step = optimizer.build(tf.withControlDependencies(List.of(loss)), params, grads, learningRate,
+                optimizerSettings);
 
         List<Parameter> saved = new ArrayList<>(params);
         saved.addAll(step.state());

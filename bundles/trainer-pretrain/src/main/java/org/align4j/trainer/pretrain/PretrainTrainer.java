@@ -143,6 +143,7 @@ public final class PretrainTrainer implements Trainer {
         LearningRateSchedule sched = require(schedule, SCHEDULE, cfg.scheduleName);
         AttentionKernel kernel = require(attention, ATTENTION, modelConfig.attention());
         sched.validate(cfg.optimizer);
+        opt.validate(cfg.optimizer);
 
         String field = ctx.data().getString("field", "text");
         int context = modelConfig.context();
