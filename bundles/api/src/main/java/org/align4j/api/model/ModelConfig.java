@@ -178,13 +178,20 @@ public final class ModelConfig {
         return initStd;
     }
 
-    /** Parameters of the model: embeddings, blocks, final norm and (untied) LM head; the scalar head excluded. */
+    /**
+     * Trainable parameters of the language model: embeddings, blocks, the final norm (pre-norm only) and the LM head
+     * when untied; the scalar head of reward and value models excluded.
+     */
     public long parameterCount() {
         long d = dModel;
+        long normSize = normType == NormType.LAYERNORM ? 2 * d : d; // gain (+ bias)
         long perBlock = 4 * d * d + 4 * d // attention q, k, v, o with biases
                 + 2 * d * ffn + ffn + d // feed-forward
-                + 4 * d; // two norms (gain + bias)
-        long n = (long) vocabSize * d + layers * perBlock + 2 * d;
+                + 2 * normSize; // two norms
+        long n = (long) vocabSize * d + layers * perBlock;
+        if (this.norm == NormPlacement.PRE) {
+            n += normSize; // final norm
+        }
         if (positions == Positions.LEARNED) {
             n += (long) context * d;
         }

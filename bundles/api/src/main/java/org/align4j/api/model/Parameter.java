@@ -9,7 +9,7 @@ import org.tensorflow.types.TFloat32;
 
 /**
  * A trainable (or state) variable of a graph with the name it is saved under, e.g.
- * {@code model.layers.0.attn.q.weight}. {@code decay} tells an optimizer with weight decay whether to decay it
+ * {@code model.blocks.0.attn.q.weight}. {@code decay} tells an optimizer with weight decay whether to decay it
  * (weights of matmuls: yes; biases, norm gains and embeddings of positions: no).
  */
 public final class Parameter {

@@ -2,6 +2,7 @@ package org.align4j.trainer.pretrain;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import org.align4j.api.attention.AttentionKernel;
 import org.align4j.api.loss.LanguageModelLoss;
@@ -13,6 +14,8 @@ import org.align4j.api.model.TransformerFactory;
 import org.align4j.api.optim.Optimizer;
 import org.align4j.api.optim.OptimizerStep;
 import org.align4j.api.pipeline.Settings;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
@@ -51,14 +54,23 @@ final class LmGraph {
         LossResult lr = lossFn.compute(tf, logits, targets, mask);
         loss = lr.loss(); // []
 
-        List<Parameter> params = model.parameters();
+        // Only parameters the loss depends on are trained (the scalar head of reward/value models is not, here);
+        // TensorFlow refuses a gradient for an unreachable one.
+        Graph g = (Graph) tf.scope().env();
+        Set<GraphOperation> used = g.subgraphTo(Set.of(loss));
+        List<Parameter> params = new ArrayList<>();
+        for (Parameter p : model.parameters()) {
+            if (used.contains((GraphOperation) p.value().op())) {
+                params.add(p);
+            }
+        }
         List<Operand<?>> xs = new ArrayList<>();
-        params.forEach(p -> xs.add(p.value())); // gradients of the reads, never of the variables
+        params.forEach(p -> xs.add(p.value()));
         List<Operand<TFloat32>> grads = new ArrayList<>();
         int i = 0;
-        for (Operand<?> g : tf.gradients(loss, xs)) {
+        for (Operand<?> gr : tf.gradients(loss, xs)) {
             @SuppressWarnings("unchecked")
-            Operand<TFloat32> gf = (Operand<TFloat32>) g;
+            Operand<TFloat32> gf = (Operand<TFloat32>) gr;
             if (gf == null) {
                 throw new IllegalStateException("no gradient reaches parameter " + params.get(i).name());
             }
@@ -69,7 +81,7 @@ final class LmGraph {
         step = optimizer.build(tf.withControlDependencies(List.of(loss)), params, grads, learningRate,
                 optimizerSettings);
 
-        List<Parameter> saved = new ArrayList<>(params);
+        List<Parameter> saved = new ArrayList<>(model.parameters());
         saved.addAll(step.state());
         checkpointed = new VariableIO(tf, saved);
     }

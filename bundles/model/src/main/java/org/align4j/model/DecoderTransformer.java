@@ -1,0 +1,398 @@
+package org.align4j.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+import org.align4j.api.attention.AttentionInputs;
+import org.align4j.api.attention.AttentionKernel;
+import org.align4j.api.model.ModelConfig;
+import org.align4j.api.model.ModelConfig.NormPlacement;
+import org.align4j.api.model.ModelConfig.NormType;
+import org.align4j.api.model.ModelConfig.Positions;
+import org.align4j.api.model.Parameter;
+import org.align4j.api.model.TensorData;
+import org.align4j.api.model.Transformer;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Assign;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.linalg.MatMul;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * A decoder-only Transformer (GPT-2's layout) whose variables are created once, in the constructor; every forward
+ * call adds ops that read the same variables.
+ *
+ * <h2>Parameters</h2> Names below follow the model prefix ({@code policy.tok_emb.weight}); matmul weights are stored
+ * {@code [in, out]} and applied as {@code x @ W} (GPT-2's {@code Conv1D} layout; PyTorch's {@code nn.Linear} stores
+ * the transpose). In this order:
+ *
+ * <pre>
+ * tok_emb.weight                  [V, d]      N(0, std)   decay only when tied (it is then the LM head's matmul weight)
+ * pos_emb.weight                  [context, d] N(0, std)  learned positions only; sinusoidal ones are a constant
+ * blocks.{i}.ln_1.weight / .bias  [d]         1 / 0       .bias with layernorm only
+ * blocks.{i}.attn.q.weight / .bias [d, d] / [d]           also .k, .v
+ * blocks.{i}.attn.o.weight / .bias [d, d] / [d]           weight N(0, std / sqrt(2 * layers))
+ * blocks.{i}.ln_2.weight / .bias  [d]
+ * blocks.{i}.mlp.fc.weight / .bias [d, ffn] / [ffn]
+ * blocks.{i}.mlp.proj.weight / .bias [ffn, d] / [d]       weight N(0, std / sqrt(2 * layers))
+ * ln_f.weight / .bias             [d]                     pre-norm only
+ * lm_head.weight                  [d, V]                  untied only
+ * score_head.weight               [d]         N(0, std)   the scalar head, always present
+ * score_head.bias                 [1]         0
+ * </pre>
+ * {@code decay} is true exactly for matmul weights: q/k/v/o, fc/proj, lm_head (or the tied tok_emb) and score_head
+ * weight; never for biases, gains or position embeddings.
+ *
+ * <h2>Forward</h2> Inside the blocks the residual stream is kept as {@code [N, d]} with {@code N = B * T}, so every
+ * projection is one rank-2 MatMul; only attention sees {@code [B, H, T, D]}. Pre-norm blocks compute
+ * {@code x + Attn(LN1(x))} then {@code x + MLP(LN2(x))} and end with {@code ln_f}; post-norm blocks compute
+ * {@code LN1(x + Attn(x))} then {@code LN2(x + MLP(x))} and have no final norm. The feed-forward uses GELU in its tanh
+ * form {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))} (GPT-2's {@code gelu_new}). No dropout. Positions are
+ * {@code 0 .. T-1} whatever the padding, so batches should be right-padded.
+ *
+ * <p>Every op has a gradient in TensorFlow's C++ registry; training needs no Java gradient. Heads that a loss does not
+ * use (the scalar head in language-model training, an untied {@code lm_head} in reward training) are unreachable from
+ * that loss, and {@code Graph.addGradients} refuses unreachable inputs: differentiate only the parameters in
+ * {@code graph.subgraphTo(Set.of(loss))}.
+ */
+final class DecoderTransformer implements Transformer {
+
+    private static final Pattern PREFIX = Pattern.compile("([A-Za-z0-9][A-Za-z0-9_\\-]*(\\.[A-Za-z0-9_\\-]+)*)?\\.?");
+
+    /** A parameter with the ops that set it. */
+    private static final class Slot {
+        final Parameter parameter;
+        final String localName;
+        final Initializer.Kind init;
+        final Placeholder<TFloat32> value;
+        final Assign<TFloat32> assign;
+
+        Slot(Parameter parameter, String localName, Initializer.Kind init, Placeholder<TFloat32> value,
+                Assign<TFloat32> assign) {
+            this.parameter = parameter;
+            this.localName = localName;
+            this.init = init;
+            this.value = value;
+            this.assign = assign;
+        }
+    }
+
+    /** The variables of one block; the norm biases are null with RMSNorm. */
+    private static final class Block {
+        Variable<TFloat32> ln1Gain, ln1Bias, qW, qB, kW, kB, vW, vB, oW, oB, ln2Gain, ln2Bias, fcW, fcB, projW, projB;
+    }
+
+    private final ModelConfig config;
+    private final String prefix;
+    private final AttentionKernel attention;
+    private final List<Slot> slots = new ArrayList<>();
+    private final Map<String, Slot> byName = new LinkedHashMap<>();
+    private final List<Parameter> parameters;
+
+    private final Variable<TFloat32> tokEmb;
+    private final Operand<TFloat32> positionTable; // [context, d] the variable, or the sinusoidal constant
+    private final List<Block> blocks = new ArrayList<>();
+    private final Variable<TFloat32> lnFGain;
+    private final Variable<TFloat32> lnFBias;
+    private final Variable<TFloat32> lmHead;
+    private final Variable<TFloat32> scoreW;
+    private final Variable<TFloat32> scoreB;
+
+    DecoderTransformer(Ops tf, String prefix, ModelConfig config, AttentionKernel attention) {
+        if (prefix == null || !PREFIX.matcher(prefix).matches()) {
+            throw new IllegalArgumentException("model prefix \"" + prefix + "\": expected \"\" or dot-separated"
+                    + " names of letters, digits, '_' and '-' such as \"policy.\"");
+        }
+        this.prefix = prefix.isEmpty() || prefix.endsWith(".") ? prefix : prefix + ".";
+        this.config = config;
+        this.attention = java.util.Objects.requireNonNull(attention, "attention");
+        Ops scope = this.prefix.isEmpty() ? tf : tf.withSubScope(this.prefix.substring(0, this.prefix.length() - 1));
+        int d = config.dModel();
+        int v = config.vocabSize();
+        boolean layerNorm = config.normType() == NormType.LAYERNORM;
+
+        tokEmb = add(scope, "tok_emb.weight", Shape.of(v, d), config.tieEmbeddings(), Initializer.Kind.NORMAL);
+        if (config.positions() == Positions.LEARNED) {
+            positionTable = add(scope, "pos_emb.weight", Shape.of(config.context(), d), false,
+                    Initializer.Kind.NORMAL);
+        } else {
+            positionTable = scope.withName("pos_sinusoidal").constant(
+                    Shape.of(config.context(), d), DataBuffers.of(sinusoidal(config.context(), d), true, false));
+        }
+        for (int i = 0; i < config.layers(); i++) {
+            String p = "blocks." + i + ".";
+            Block b = new Block();
+            b.ln1Gain = add(scope, p + "ln_1.weight", Shape.of(d), false, Initializer.Kind.ONES);
+            b.ln1Bias = layerNorm ? add(scope, p + "ln_1.bias", Shape.of(d), false, Initializer.Kind.ZEROS) : null;
+            b.qW = add(scope, p + "attn.q.weight", Shape.of(d, d), true, Initializer.Kind.NORMAL);
+            b.qB = add(scope, p + "attn.q.bias", Shape.of(d), false, Initializer.Kind.ZEROS);
+            b.kW = add(scope, p + "attn.k.weight", Shape.of(d, d), true, Initializer.Kind.NORMAL);
+            b.kB = add(scope, p + "attn.k.bias", Shape.of(d), false, Initializer.Kind.ZEROS);
+            b.vW = add(scope, p + "attn.v.weight", Shape.of(d, d), true, Initializer.Kind.NORMAL);
+            b.vB = add(scope, p + "attn.v.bias", Shape.of(d), false, Initializer.Kind.ZEROS);
+            b.oW = add(scope, p + "attn.o.weight", Shape.of(d, d), true, Initializer.Kind.RESIDUAL);
+            b.oB = add(scope, p + "attn.o.bias", Shape.of(d), false, Initializer.Kind.ZEROS);
+            b.ln2Gain = add(scope, p + "ln_2.weight", Shape.of(d), false, Initializer.Kind.ONES);
+            b.ln2Bias = layerNorm ? add(scope, p + "ln_2.bias", Shape.of(d), false, Initializer.Kind.ZEROS) : null;
+            b.fcW = add(scope, p + "mlp.fc.weight", Shape.of(d, config.ffn()), true, Initializer.Kind.NORMAL);
+            b.fcB = add(scope, p + "mlp.fc.bias", Shape.of(config.ffn()), false, Initializer.Kind.ZEROS);
+            b.projW = add(scope, p + "mlp.proj.weight", Shape.of(config.ffn(), d), true, Initializer.Kind.RESIDUAL);
+            b.projB = add(scope, p + "mlp.proj.bias", Shape.of(d), false, Initializer.Kind.ZEROS);
+            blocks.add(b);
+        }
+        if (config.norm() == NormPlacement.PRE) {
+            lnFGain = add(scope, "ln_f.weight", Shape.of(d), false, Initializer.Kind.ONES);
+            lnFBias = layerNorm ? add(scope, "ln_f.bias", Shape.of(d), false, Initializer.Kind.ZEROS) : null;
+        } else {
+            lnFGain = null;
+            lnFBias = null;
+        }
+        lmHead = config.tieEmbeddings() ? null
+                : add(scope, "lm_head.weight", Shape.of(d, v), true, Initializer.Kind.NORMAL);
+        scoreW = add(scope, "score_head.weight", Shape.of(d), true, Initializer.Kind.NORMAL);
+        scoreB = add(scope, "score_head.bias", Shape.of(1), false, Initializer.Kind.ZEROS);
+        List<Parameter> ps = new ArrayList<>();
+        for (Slot s : slots) {
+            ps.add(s.parameter);
+        }
+        parameters = Collections.unmodifiableList(ps);
+    }
+
+    /** Creates a variable, the placeholder and assign op that set it, and records it as a parameter. */
+    private Variable<TFloat32> add(Ops scope, String localName, Shape shape, boolean decay, Initializer.Kind init) {
+        Variable<TFloat32> variable = scope.withName(localName).variable(shape, TFloat32.class);
+        String tail = (prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1) + "/") + localName;
+        String opName = variable.op().name();
+        if (!opName.equals(tail) && !opName.endsWith("/" + tail)) { // TensorFlow made a name unique: prefix taken
+            throw new IllegalArgumentException("model prefix \"" + prefix + "\": this graph already holds a model"
+                    + " with that prefix (variable " + variable.op().name() + " had to be renamed); give each model"
+                    + " in a graph its own prefix, e.g. \"policy.\" and \"ref.\"");
+        }
+        Placeholder<TFloat32> value = scope.withName(localName + "_value").placeholder(TFloat32.class,
+                Placeholder.shape(shape));
+        Assign<TFloat32> assign = scope.withName(localName + "_assign").assign(variable, value);
+        Slot slot = new Slot(new Parameter(prefix + localName, variable, shape, decay), localName, init, value,
+                assign);
+        slots.add(slot);
+        byName.put(slot.parameter.name(), slot);
+        return variable;
+    }
+
+    /** {@code PE[p, 2i] = sin(p / 10000^(2i/d))}, {@code PE[p, 2i+1] = cos(p / 10000^(2i/d))}, row-major. */
+    static float[] sinusoidal(int context, int d) {
+        float[] table = new float[context * d];
+        for (int p = 0; p < context; p++) {
+            for (int j = 0; j < d; j++) {
+                double angle = p / StrictMath.pow(10000.0, (double) (j - (j % 2)) / d);
+                table[p * d + j] = (float) (j % 2 == 0 ? StrictMath.sin(angle) : StrictMath.cos(angle));
+            }
+        }
+        return table;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public Operand<TFloat32> hidden(Ops tf, Operand<TInt32> tokens, Operand<TFloat32> keyMask) {
+        int d = config.dModel();
+        Operand<TInt32> tokenShape = tf.shape(tokens); // [2] = (B, T)
+        Operand<TInt32> t = tf.gather(tokenShape, tf.constant(1), tf.constant(0)); // [] T
+        Op fits = tf.assertThat(tf.math.lessEqual(t, tf.constant(config.context())), List.of(
+                tf.constant("tokens have more positions than the context of the model (model.context = "
+                        + config.context() + "); positions:"), t));
+        Operand<TInt32> positions = tf.withControlDependencies(List.of(fits))
+                .range(tf.constant(0), t, tf.constant(1)); // [T]
+
+        Operand<TFloat32> x = tf.math.add(
+                tf.gather(tokEmb, tokens, tf.constant(0)), // [B, T, d]
+                tf.gather(positionTable, positions, tf.constant(0))); // [T, d]
+        Operand<TFloat32> h = tf.reshape(x, tf.constant(new int[] {-1, d})); // [N, d]
+        for (Block b : blocks) {
+            if (config.norm() == NormPlacement.PRE) {
+                h = tf.math.add(h, selfAttention(tf, norm(tf, h, b.ln1Gain, b.ln1Bias), b, tokenShape,
+                        keyMask)); // [N, d]
+                h = tf.math.add(h, mlp(tf, norm(tf, h, b.ln2Gain, b.ln2Bias), b)); // [N, d]
+            } else {
+                h = norm(tf, tf.math.add(h, selfAttention(tf, h, b, tokenShape, keyMask)), b.ln1Gain,
+                        b.ln1Bias); // [N, d]
+                h = norm(tf, tf.math.add(h, mlp(tf, h, b)), b.ln2Gain, b.ln2Bias); // [N, d]
+            }
+        }
+        if (config.norm() == NormPlacement.PRE) {
+            h = norm(tf, h, lnFGain, lnFBias); // [N, d]
+        }
+        return tf.reshape(h, withLast(tf, tokenShape, d)); // [B, T, d]
+    }
+
+    /** Causal multi-head self-attention through the kernel, with output projection. x: {@code [N, d]}. */
+    private Operand<TFloat32> selfAttention(Ops tf, Operand<TFloat32> x, Block b, Operand<TInt32> tokenShape,
+            Operand<TFloat32> keyMask) {
+        Operand<TFloat32> q = splitHeads(tf, linear(tf, x, b.qW, b.qB), tokenShape); // [B, H, T, D]
+        Operand<TFloat32> k = splitHeads(tf, linear(tf, x, b.kW, b.kB), tokenShape); // [B, H, T, D]
+        Operand<TFloat32> v = splitHeads(tf, linear(tf, x, b.vW, b.vB), tokenShape); // [B, H, T, D]
+        AttentionInputs in = AttentionInputs.of(q, k, v);
+        if (keyMask != null) {
+            in.withKeyMask(keyMask);
+        }
+        Operand<TFloat32> heads = attention.attend(tf, in); // [B, H, T, D]
+        Operand<TFloat32> merged = tf.reshape(
+                tf.linalg.transpose(heads, tf.constant(new int[] {0, 2, 1, 3})), // [B, T, H, D]
+                tf.constant(new int[] {-1, config.dModel()})); // [N, d]
+        return linear(tf, merged, b.oW, b.oB); // [N, d]
+    }
+
+    /** {@code [N, d]} to {@code [B, H, T, D]}. */
+    private Operand<TFloat32> splitHeads(Ops tf, Operand<TFloat32> x, Operand<TInt32> tokenShape) {
+        Operand<TInt32> shape = tf.concat(List.of(tokenShape,
+                tf.constant(new int[] {config.heads(), config.headSize()})), tf.constant(0)); // [4]
+        return tf.linalg.transpose(tf.reshape(x, shape), // [B, T, H, D]
+                tf.constant(new int[] {0, 2, 1, 3})); // [B, H, T, D]
+    }
+
+    /** Feed-forward {@code d -> ffn -> d} with tanh-GELU. x: {@code [N, d]}. */
+    private Operand<TFloat32> mlp(Ops tf, Operand<TFloat32> x, Block b) {
+        Operand<TFloat32> u = gelu(tf, linear(tf, x, b.fcW, b.fcB)); // [N, ffn]
+        return linear(tf, u, b.projW, b.projB); // [N, d]
+    }
+
+    /** {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))} */
+    static Operand<TFloat32> gelu(Ops tf, Operand<TFloat32> x) {
+        Operand<TFloat32> cube = tf.math.mul(tf.math.square(x), x); // [..]
+        Operand<TFloat32> inner = tf.math.mul(tf.constant((float) Math.sqrt(2 / Math.PI)),
+                tf.math.add(x, tf.math.mul(tf.constant(0.044715f), cube))); // [..]
+        return tf.math.mul(tf.math.mul(tf.constant(0.5f), x),
+                tf.math.add(tf.constant(1f), tf.math.tanh(inner))); // [..]
+    }
+
+    /** {@code x @ W + b}, x: {@code [N, in]}, W: {@code [in, out]}. */
+    private static Operand<TFloat32> linear(Ops tf, Operand<TFloat32> x, Operand<TFloat32> w, Operand<TFloat32> b) {
+        return tf.math.add(tf.linalg.matMul(x, w), b); // [N, out]
+    }
+
+    private Operand<TFloat32> norm(Ops tf, Operand<TFloat32> x, Operand<TFloat32> gain, Operand<TFloat32> bias) {
+        return config.normType() == NormType.LAYERNORM
+                ? Norms.layerNorm(tf, x, gain, bias, config.normEps())
+                : Norms.rmsNorm(tf, x, gain, config.normEps());
+    }
+
+    /** The shape {@code [B, T, last]} from the {@code [B, T]} of the tokens. */
+    private static Operand<TInt32> withLast(Ops tf, Operand<TInt32> batchTime, int last) {
+        return tf.concat(List.of(batchTime, tf.constant(new int[] {last})), tf.constant(0)); // [3]
+    }
+
+    /** The first two dimensions of {@code x}. */
+    private static Operand<TInt32> batchTime(Ops tf, Operand<TFloat32> x) {
+        return tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {2})); // [2] = (B, T)
+    }
+
+    @Override
+    public Operand<TFloat32> lmLogits(Ops tf, Operand<TFloat32> hidden) {
+        Operand<TFloat32> h = tf.reshape(hidden, tf.constant(new int[] {-1, config.dModel()})); // [N, d]
+        Operand<TFloat32> logits = lmHead != null
+                ? tf.linalg.matMul(h, lmHead) // [N, V]
+                : tf.linalg.matMul(h, tokEmb, MatMul.transposeB(true)); // [N, V]
+        return tf.reshape(logits, withLast(tf, batchTime(tf, hidden), config.vocabSize())); // [B, T, V]
+    }
+
+    @Override
+    public Operand<TFloat32> scalar(Ops tf, Operand<TFloat32> hidden) {
+        int d = config.dModel();
+        Operand<TFloat32> h = tf.reshape(hidden, tf.constant(new int[] {-1, d})); // [N, d]
+        Operand<TFloat32> s = tf.math.add(
+                tf.linalg.matMul(h, tf.reshape(scoreW, tf.constant(new int[] {d, 1}))), // [N, 1]
+                scoreB); // [N, 1]
+        return tf.reshape(s, batchTime(tf, hidden)); // [B, T]
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        return parameters;
+    }
+
+    @Override
+    public void initialize(Session session, long seed) {
+        for (Slot s : slots) {
+            float[] values = Initializer.values(seed, s.localName, s.init, (int) s.parameter.shape().size(),
+                    config.initStd(), config.layers());
+            set(session, s, values);
+        }
+    }
+
+    @Override
+    public Map<String, TensorData> read(Session session) {
+        Session.Runner runner = session.runner();
+        for (Slot s : slots) {
+            runner.fetch(s.parameter.variable());
+        }
+        Map<String, TensorData> out = new LinkedHashMap<>();
+        try (Result r = runner.run()) {
+            for (int i = 0; i < slots.size(); i++) {
+                Parameter p = slots.get(i).parameter;
+                TFloat32 t = (TFloat32) r.get(i);
+                float[] values = new float[(int) p.shape().size()];
+                t.copyTo(DataBuffers.of(values, false, false));
+                out.put(p.name(), new TensorData(p.shape().asArray(), values));
+            }
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    @Override
+    public void assign(Session session, Map<String, TensorData> values, boolean allowUnknown) {
+        List<String> problems = new ArrayList<>();
+        for (Slot s : slots) {
+            TensorData v = values.get(s.parameter.name());
+            if (v == null) {
+                problems.add("no value for parameter \"" + s.parameter.name() + "\" " + s.parameter.shape());
+            } else if (!Arrays.equals(v.shape(), s.parameter.shape().asArray())) {
+                problems.add("parameter \"" + s.parameter.name() + "\": the model's shape is "
+                        + Arrays.toString(s.parameter.shape().asArray()) + ", the value's is "
+                        + Arrays.toString(v.shape()));
+            }
+        }
+        if (!allowUnknown) {
+            TreeSet<String> unknown = new TreeSet<>(values.keySet());
+            unknown.removeAll(byName.keySet());
+            for (String name : unknown) {
+                problems.add("\"" + name + "\" is not a parameter of this model");
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("cannot assign the model" + (prefix.isEmpty() ? "" : " \"" + prefix
+                    + "\"") + " (" + config + "): " + String.join("; ", problems)
+                    + (allowUnknown ? "" : ". Names must match parameters() including the prefix; pass"
+                            + " allowUnknown=true to skip names the model does not have"));
+        }
+        for (Slot s : slots) {
+            set(session, s, values.get(s.parameter.name()).values());
+        }
+    }
+
+    private static void set(Session session, Slot s, float[] values) {
+        try (TFloat32 t = TFloat32.tensorOf(s.parameter.shape(), DataBuffers.of(values, true, false))) {
+            session.runner().feed(s.value, t).addTarget(s.assign).run().close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DecoderTransformer" + (prefix.isEmpty() ? "" : "[" + prefix + "]") + config;
+    }
+}

@@ -1,0 +1,216 @@
+package org.align4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.align4j.api.model.ModelConfig;
+import org.align4j.api.model.TensorData;
+import org.align4j.api.model.WeightStore.Weights;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** Safetensors and config.json files, written and read for real in a temporary directory. */
+class SafetensorsWeightStoreTest {
+
+    @TempDir
+    Path dir;
+
+    private final SafetensorsWeightStore store = new SafetensorsWeightStore();
+
+    static Map<String, TensorData> sample() {
+        Map<String, TensorData> t = new LinkedHashMap<>();
+        t.put("policy.tok_emb.weight", new TensorData(new long[] {2, 3}, new float[] {1, -2, 3.5f, 0, -0f, 1e-30f}));
+        t.put("b", new TensorData(new long[] {4},
+                new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.MIN_VALUE, -Float.MAX_VALUE}));
+        t.put("scalar", new TensorData(new long[0], new float[] {42}));
+        t.put("empty", new TensorData(new long[] {0, 5}, new float[0]));
+        return t;
+    }
+
+    private static void assertSameTensors(Map<String, TensorData> want, Map<String, TensorData> got) {
+        assertEquals(want.keySet(), got.keySet());
+        want.forEach((name, t) -> {
+            assertArrayEquals(t.shape(), got.get(name).shape(), name);
+            float[] a = t.values();
+            float[] b = got.get(name).values();
+            assertEquals(a.length, b.length, name);
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]), name + "[" + i + "]");
+            }
+        });
+    }
+
+    @Test
+    void roundTripKeepsEveryBitAndTheMetadata() throws IOException {
+        Path file = dir.resolve("model.safetensors");
+        store.save(file, sample(), Map.of("format", "pt", "step", "3"));
+        Weights w = store.load(file);
+        assertSameTensors(sample(), w.tensors());
+        assertEquals(Map.of("format", "pt", "step", "3"), w.metadata());
+
+        byte[] bytes = Files.readAllBytes(file);
+        long n = 0;
+        for (int i = 7; i >= 0; i--) {
+            n = (n << 8) | (bytes[i] & 0xff);
+        }
+        assertEquals(0, (8 + n) % 8, "data starts 8-byte aligned");
+        String header = new String(bytes, 8, (int) n, StandardCharsets.UTF_8);
+        assertTrue(header.startsWith("{\"__metadata__\":{\"format\":\"pt\",\"step\":\"3\"}"), header);
+        JsonNode root = new ObjectMapper().readTree(header);
+        List<String> order = Stream.iterate(root.fieldNames(), Iterator::hasNext, it -> it).map(Iterator::next)
+                .toList();
+        assertEquals(List.of("__metadata__", "b", "empty", "policy.tok_emb.weight", "scalar"), order);
+        assertEquals("[0,16]", root.get("b").get("data_offsets").toString());
+        assertEquals("[16,16]", root.get("empty").get("data_offsets").toString());
+        assertEquals("[]", root.get("scalar").get("shape").toString());
+        assertEquals(8 + n + 4 * (4 + 6 + 1), bytes.length);
+
+        // overwrite: the new content replaces the old, and no temporary file is left behind
+        store.save(file, Map.of("x", new TensorData(new long[] {1}, new float[] {7})), Map.of());
+        Weights again = store.load(file);
+        assertEquals(Map.of(), again.metadata());
+        assertEquals(7f, again.tensors().get("x").values()[0]);
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(file), files.toList());
+        }
+    }
+
+    /** A header and data assembled here byte by byte, little-endian by hand. */
+    static byte[] file(String header, float... data) {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        return file(h.length, h, data);
+    }
+
+    static byte[] file(long headerLength, byte[] header, float... data) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int i = 0; i < 8; i++) {
+            out.write((int) (headerLength >>> (8 * i)) & 0xff);
+        }
+        out.writeBytes(header);
+        for (float f : data) {
+            int bits = Float.floatToRawIntBits(f);
+            for (int i = 0; i < 4; i++) {
+                out.write((bits >>> (8 * i)) & 0xff);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void readsAHandAssembledFile() throws IOException {
+        // data order differs from name order, no padding, metadata last: all legal
+        String header = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[8,24]},"
+                + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"__metadata__\":{\"source\":\"hand\"}}";
+        Path file = dir.resolve("hand.safetensors");
+        Files.write(file, file(header, 0.5f, -1.25f, 1, 2, 3, 4));
+        Weights w = store.load(file);
+        assertEquals(Map.of("source", "hand"), w.metadata());
+        assertArrayEquals(new long[] {2}, w.tensors().get("a").shape());
+        assertArrayEquals(new float[] {0.5f, -1.25f}, w.tensors().get("a").values());
+        assertArrayEquals(new long[] {2, 2}, w.tensors().get("w").shape());
+        assertArrayEquals(new float[] {1, 2, 3, 4}, w.tensors().get("w").values());
+    }
+
+    private void assertBad(byte[] content, String... expected) throws IOException {
+        Path file = dir.resolve("bad.safetensors");
+        Files.write(file, content);
+        IOException e = assertThrows(IOException.class, () -> store.load(file));
+        assertTrue(e.getMessage().startsWith(file.toString() + ": "), e.getMessage());
+        for (String s : expected) {
+            assertTrue(e.getMessage().contains(s), "expected \"" + s + "\" in: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void truncatedAndCorruptFilesGiveClearErrors() throws IOException {
+        Path good = dir.resolve("good.safetensors");
+        store.save(good, sample(), Map.of());
+        byte[] bytes = Files.readAllBytes(good);
+
+        assertBad(Arrays.copyOf(bytes, bytes.length - 3), "truncated", "tensor \"scalar\"");
+        assertBad(Arrays.copyOf(bytes, 5), "truncated", "5 bytes");
+        assertBad(Arrays.copyOf(bytes, 40), "truncated", "the header length says");
+        assertBad(file(1L << 40, new byte[0]), "header length 1099511627776");
+        assertBad(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]", 1f), "not valid JSON");
+        assertBad(file("[1, 2]", 1f), "does not start with '{'");
+        assertBad(file("{\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 1f),
+                "tensor \"a\"", "dtype BF16 is not supported", "F32 only");
+        assertBad(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 1f, 2f),
+                "tensor \"b\"", "overlapping");
+        assertBad(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 1f, 2f),
+                "tensor \"a\"", "a hole");
+        assertBad(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 1f, 2f),
+                "tensor \"a\"", "takes 12 bytes", "span 8");
+        assertBad(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 1f, 2f),
+                "trailing bytes");
+        assertBad(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 1f),
+                "tensor \"a\"", "\"shape\" must be an array of non-negative integers");
+        assertBad(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 1f), "Duplicate field 'a'");
+        assertBad(file("{\"__metadata__\":{\"step\":3}}"), "metadata \"step\": expected a string");
+    }
+
+    @Test
+    void configRoundTripsWithTheSnakeCaseKeys() throws IOException {
+        ModelConfig c = ModelConfig.builder().vocabSize(300).layers(3).dModel(48).heads(6).ffn(100).context(64)
+                .norm(ModelConfig.NormPlacement.POST).normType(ModelConfig.NormType.RMSNORM)
+                .positions(ModelConfig.Positions.SINUSOIDAL).tieEmbeddings(false).attention("gqa")
+                .normEps(1e-6f).initStd(0.015f).build();
+        Path file = dir.resolve("config.json");
+        store.saveConfig(file, c);
+        assertEquals(c, store.loadConfig(file));
+        JsonNode root = new ObjectMapper().readTree(file.toFile());
+        assertEquals("align4j-decoder", root.get("model_type").textValue());
+        assertEquals("post", root.get("norm").textValue());
+        assertEquals("rmsnorm", root.get("norm_type").textValue());
+        assertEquals("sinusoidal", root.get("positions").textValue());
+        assertEquals(48, root.get("d_model").intValue());
+        assertEquals(100, root.get("ffn").intValue());
+        assertEquals(false, root.get("tie_embeddings").booleanValue());
+        assertEquals(14, root.size());
+    }
+
+    private void assertBadConfig(String json, String... expected) throws IOException {
+        Path file = dir.resolve("config.json");
+        Files.writeString(file, json);
+        IOException e = assertThrows(IOException.class, () -> store.loadConfig(file));
+        assertTrue(e.getMessage().startsWith(file.toString() + ": "), e.getMessage());
+        for (String s : expected) {
+            assertTrue(e.getMessage().contains(s), "expected \"" + s + "\" in: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void badConfigsNameTheFileAndTheKey() throws IOException {
+        Path file = dir.resolve("config.json");
+        store.saveConfig(file, ModelConfig.builder().vocabSize(10).build());
+        String good = Files.readString(file);
+        assertBadConfig(good.replace("\"layers\" : 4", "\"layers\" : \"four\""), "\"layers\": expected an integer");
+        assertBadConfig(good.replace("\"heads\" : 4", "\"heads\" : 3"), "model.heads", "must divide d_model");
+        assertBadConfig(good.replace("\"norm\" : \"pre\"", "\"norm\" : \"middle\""),
+                "\"norm\": expected one of pre, post, got \"middle\"");
+        assertBadConfig(good.replace("\"align4j-decoder\"", "\"gpt2\""), "model_type is \"gpt2\"");
+        assertBadConfig(good.replace("\"ffn\"", "\"n_inner\""), "unknown key \"n_inner\"");
+        assertBadConfig(good.replace("\"context\" : 128,", ""), "missing key \"context\"");
+        assertBadConfig("{\"layers\": ", "not valid JSON", "line 1");
+    }
+}
