@@ -1,0 +1,134 @@
+package org.align4j.pipeline;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+import org.align4j.pipeline.internal.Overrides;
+import org.align4j.pipeline.internal.RunControl;
+import org.align4j.pipeline.internal.RunFailure;
+import org.align4j.pipeline.internal.RunOutcome;
+import org.align4j.pipeline.internal.Texts;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.FrameworkListener;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * Headless mode: when the framework property {@value #FILE} names a pipeline file, runs it once the framework has
+ * started (in a thread of its own), prints how it ended, sets the system property {@value #EXIT_CODE} (0 completed,
+ * 1 failed, 2 invalid pipeline file, 3 stopped; see {@link RunOutcome}) and stops the framework. Framework properties:
+ * {@value #OVERRIDES} ({@code ;}-separated {@code key=value}) and {@value #DEBUG} ({@code true} prints the stack
+ * trace of a failure, not just its message).
+ *
+ * <p>The runner is tracked rather than referenced, so this component (and its one run) outlives a restart of the
+ * runner component; if the runner does not appear within {@value #RUNNER_WAIT_SECONDS} s the run fails with a
+ * message saying what to install.
+ */
+@Component(immediate = true)
+public final class HeadlessRunner {
+    public static final String FILE = "align4j.run.file";
+    public static final String OVERRIDES = "align4j.run.overrides";
+    public static final String DEBUG = "align4j.debug";
+    public static final String EXIT_CODE = "align4j.exit.code";
+    static final int RUNNER_WAIT_SECONDS = 60;
+    private static final long JOIN_MILLIS = 120_000;
+
+    private final BundleContext context;
+    private final CountDownLatch started = new CountDownLatch(1);
+    private final FrameworkListener listener;
+    private final ServiceTracker<RunControl, RunControl> runner;
+    private final Thread thread;
+
+    @Activate
+    public HeadlessRunner(BundleContext context) {
+        this.context = context;
+        String file = context.getProperty(FILE);
+        if (file == null || file.isBlank()) {
+            listener = null;
+            runner = null;
+            thread = null;
+            return;
+        }
+        listener = e -> {
+            if (e.getType() == FrameworkEvent.STARTED) {
+                started.countDown();
+            }
+        };
+        context.addFrameworkListener(listener);
+        if (context.getBundle(0).getState() == Bundle.ACTIVE) {
+            started.countDown();
+        }
+        runner = new ServiceTracker<>(context, RunControl.class, null);
+        runner.open();
+        thread = new Thread(() -> main(file.trim()), "align4j-headless");
+        thread.start();
+    }
+
+    private void main(String file) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        boolean debug = Boolean.parseBoolean(context.getProperty(DEBUG));
+        int code;
+        try {
+            started.await();
+            RunControl runs = runner.waitForService(RUNNER_WAIT_SECONDS * 1000L);
+            if (runs == null) {
+                throw new IllegalStateException("the pipeline runner did not start within " + RUNNER_WAIT_SECONDS
+                        + " s; it needs Declarative Services (org.apache.felix.scr) and ConfigAdmin"
+                        + " (org.apache.felix.configadmin) installed and started");
+            }
+            Map<String, String> overrides = Overrides.parse(context.getProperty(OVERRIDES), ";");
+            RunOutcome outcome = runs.execute(Path.of(file), overrides);
+            out.print(outcome);
+            out.flush();
+            code = outcome.exitCode();
+        } catch (InterruptedException e) {
+            err.println("align4j: the framework stopped before the run started");
+            code = RunOutcome.EXIT_STOPPED;
+            Thread.currentThread().interrupt();
+        } catch (RunFailure | RuntimeException | LinkageError e) {
+            err.println("align4j: " + Texts.message(e));
+            if (debug) {
+                e.printStackTrace(err);
+            }
+            code = RunOutcome.exitCode(e);
+        }
+        err.flush();
+        System.setProperty(EXIT_CODE, String.valueOf(code));
+        try {
+            context.getBundle(0).stop();
+        } catch (BundleException | IllegalStateException | SecurityException e) {
+            err.println("align4j: could not stop the framework: " + e.getMessage());
+        }
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        if (thread == null) {
+            return;
+        }
+        try {
+            context.removeFrameworkListener(listener);
+        } catch (IllegalStateException e) {
+            // the bundle is stopping
+        }
+        if (thread.isAlive() && thread != Thread.currentThread()) {
+            RunControl runs = runner.getService();
+            if (runs != null) {
+                runs.stopRuns(null, "the framework is stopping");
+            }
+            if (runs == null || started.getCount() > 0) {
+                thread.interrupt(); // still waiting for the framework or the runner
+            }
+            thread.join(JOIN_MILLIS);
+        }
+        runner.close();
+    }
+}

@@ -1,0 +1,106 @@
+package org.align4j.pipeline;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+import org.align4j.pipeline.internal.Overrides;
+import org.align4j.pipeline.internal.PluginInfo;
+import org.align4j.pipeline.internal.RunControl;
+import org.align4j.pipeline.internal.RunFailure;
+import org.align4j.pipeline.internal.RunOutcome;
+import org.align4j.pipeline.internal.Texts;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * Gogo commands (plain service properties, no Gogo dependency); each returns an object the shell prints:
+ * <pre>
+ * align4j:run examples/tiny.yaml 'stages[0].steps=10' run.name=try2   # runs in the shell's thread; Ctrl-C stops it
+ * align4j:stop [run]                                                   # asks one run (or all) to stop
+ * align4j:plugins                                                      # every align4j plugin and its bundle
+ * </pre>
+ * Quote overrides that contain brackets: the shell reads {@code [...]} as a list.
+ */
+@Component(service = PipelineCommands.class, property = {
+    "osgi.command.scope=align4j",
+    "osgi.command.function=run",
+    "osgi.command.function=stop",
+    "osgi.command.function=plugins"})
+public final class PipelineCommands {
+
+    /** The plugins table: one row per plugin, columns aligned. */
+    public static final class PluginTable {
+        private final List<PluginInfo> rows;
+
+        PluginTable(List<PluginInfo> rows) {
+            this.rows = List.copyOf(rows);
+        }
+
+        public List<PluginInfo> rows() {
+            return rows;
+        }
+
+        @Override
+        public String toString() {
+            String[] head = {"KIND", "NAME", "BUNDLE", "VERSION"};
+            int[] w = new int[4];
+            for (int i = 0; i < 4; i++) {
+                w[i] = head[i].length();
+            }
+            for (PluginInfo p : rows) {
+                w[0] = Math.max(w[0], p.kind().length());
+                w[1] = Math.max(w[1], p.name().length());
+                w[2] = Math.max(w[2], p.bundle().length());
+            }
+            String fmt = "%-" + w[0] + "s  %-" + w[1] + "s  %-" + w[2] + "s  %s%n";
+            StringBuilder b = new StringBuilder(String.format(Locale.ROOT, fmt, (Object[]) head));
+            for (PluginInfo p : rows) {
+                b.append(String.format(Locale.ROOT, fmt, p.kind(), p.name(), p.bundle(), p.version()));
+            }
+            if (rows.isEmpty()) {
+                b.append("(no align4j plugin is registered)\n");
+            }
+            return b.toString();
+        }
+    }
+
+    private final RunControl runs;
+
+    @Activate
+    public PipelineCommands(@Reference(name = "runs") RunControl runs) {
+        this.runs = runs;
+    }
+
+    /** {@code align4j:run <file> [key=value...]}: runs a pipeline file and returns how it ended. */
+    public RunOutcome run(String file, String... overrides) throws Exception {
+        try {
+            return runs.execute(Path.of(file), Overrides.parse(Arrays.asList(overrides)));
+        } catch (RunFailure f) {
+            throw new IllegalStateException(f.getMessage(), f.getCause());
+        }
+    }
+
+    /** {@code align4j:stop}: asks every run to stop. */
+    public String stop() {
+        return stop(null);
+    }
+
+    /** {@code align4j:stop <run>}: asks one run to stop at its next boundary (it writes a checkpoint first). */
+    public String stop(String run) {
+        List<String> asked = runs.stopRuns(run, "align4j:stop command");
+        if (asked.isEmpty()) {
+            return run == null ? "no run is in progress"
+                    : "no run named " + run + " is in progress (running: " + Texts.list(runs.running()) + ")";
+        }
+        return "asked " + String.join(", ", asked) + " to stop; " + (asked.size() == 1 ? "it stops" : "they stop")
+                + " at the next step boundary after writing a checkpoint";
+    }
+
+    /** {@code align4j:plugins}: kind, name, bundle and version of every align4j plugin. */
+    public PluginTable plugins() {
+        return new PluginTable(runs.plugins());
+    }
+}

@@ -1,0 +1,165 @@
+package org.align4j.pipeline;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+import org.align4j.api.metrics.TrainingListener;
+import org.align4j.api.pipeline.PipelineRunner;
+import org.align4j.api.train.Trainer;
+import org.align4j.pipeline.internal.EventBus;
+import org.align4j.pipeline.internal.PipelineEngine;
+import org.align4j.pipeline.internal.PluginInfo;
+import org.align4j.pipeline.internal.RunControl;
+import org.align4j.pipeline.internal.RunFailure;
+import org.align4j.pipeline.internal.RunOutcome;
+import org.align4j.pipeline.internal.TrainerInfo;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * Runs pipeline files: reads and checks the whole file against the live registry, prepares data and tokenizer, then
+ * runs each stage through its trainer, configured by a ConfigAdmin factory configuration whose target filters
+ * Declarative Services resolves. Events go to every {@link TrainingListener} service (the whiteboard).
+ *
+ * <p>A stage's configuration (factory PID = the trainer component's configuration PID, name {@code <run>-<i>},
+ * location {@code ?}) holds {@value Trainer#RUN} = {@code <run>/<i>}, {@code align4j.stage} = {@code <i>:<trainer>},
+ * {@code loss.target}, {@code optimizer.target}, {@code schedule.target}, {@code attention.target} and
+ * {@code reward.target} = {@code (align4j.name=<name>)} where the stage (or the trainer's references) call for them,
+ * and every setting of the stage flattened as a string under {@code stage.} (e.g. {@code stage.optimizer.lr}). It
+ * is deleted when the stage ends, however it ends.
+ */
+@Component(service = {PipelineRunner.class, RunControl.class}, configurationPid = PipelineRunnerImpl.PID)
+@Designate(ocd = PipelineRunnerImpl.Config.class)
+public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
+    /** Configuration PID of the runner. */
+    public static final String PID = "org.align4j.pipeline";
+
+    @ObjectClassDefinition(name = "align4j pipeline runner",
+            description = "How long the runner waits for plugins and trainers, and for runs at shutdown.")
+    public @interface Config {
+        @AttributeDefinition(description = "Seconds to wait for a named plugin that is not registered yet")
+        int plugin_wait_seconds() default 5;
+
+        @AttributeDefinition(description = "Seconds to wait for a configured trainer to be registered")
+        int trainer_wait_seconds() default 20;
+
+        @AttributeDefinition(description = "Seconds to wait for running runs to stop when the runner goes away")
+        int shutdown_wait_seconds() default 60;
+    }
+
+    private final EventBus bus = new EventBus(msg -> System.err.println("align4j: " + msg));
+    private final BundleContext context;
+    private final ScrTrainers trainers;
+    private final PipelineEngine engine;
+    private final Duration shutdownWait;
+
+    @Activate
+    public PipelineRunnerImpl(BundleContext context, Config config,
+            @Reference(name = "scr") ServiceComponentRuntime scr,
+            @Reference(name = "configAdmin") ConfigurationAdmin configAdmin) {
+        this.context = context;
+        this.trainers = new ScrTrainers(context, scr, configAdmin);
+        this.shutdownWait = Duration.ofSeconds(Math.max(0, config.shutdown_wait_seconds()));
+        this.engine = new PipelineEngine(() -> new OsgiPlugins(context), trainers, bus,
+                new PipelineEngine.Options(Duration.ofSeconds(Math.max(0, config.plugin_wait_seconds())),
+                        Duration.ofSeconds(Math.max(1, config.trainer_wait_seconds())), Path.of("")),
+                System::currentTimeMillis);
+        deleteLeftoverStageConfigurations(configAdmin);
+    }
+
+    /** Stage configurations of runs that ended with the JVM (a kill) would otherwise start trainers for nothing. */
+    private static void deleteLeftoverStageConfigurations(ConfigurationAdmin configAdmin) {
+        try {
+            Configuration[] left = configAdmin.listConfigurations("(" + Trainer.RUN + "=*)");
+            if (left != null) {
+                for (Configuration c : left) {
+                    c.delete();
+                }
+            }
+        } catch (IOException | InvalidSyntaxException | IllegalStateException e) {
+            System.err.println("align4j: could not delete leftover stage configurations: " + e.getMessage());
+        }
+    }
+
+    @Reference(name = "listeners", cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            unbind = "removeListener")
+    void addListener(TrainingListener listener) {
+        bus.add(listener);
+    }
+
+    void removeListener(TrainingListener listener) {
+        bus.remove(listener);
+    }
+
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        List<String> left = engine.stopAll("the pipeline runner is stopping", shutdownWait);
+        if (!left.isEmpty()) {
+            System.err.println("align4j: runs still going after " + shutdownWait.toSeconds() + " s: " + left);
+        }
+    }
+
+    @Override
+    public RunReport run(Path pipelineFile, Map<String, String> overrides) throws Exception {
+        try {
+            return engine.run(pipelineFile, overrides).report();
+        } catch (RunFailure f) {
+            Throwable c = f.getCause();
+            if (c instanceof Exception) {
+                throw (Exception) c;
+            }
+            throw (Error) c;
+        }
+    }
+
+    @Override
+    public RunOutcome execute(Path file, Map<String, String> overrides) throws RunFailure {
+        return engine.run(file, overrides);
+    }
+
+    @Override
+    public void stop(String run, String reason) {
+        engine.stop(run, reason);
+    }
+
+    @Override
+    public List<String> stopRuns(String run, String reason) {
+        return engine.stop(run, reason);
+    }
+
+    @Override
+    public List<String> running() {
+        return engine.running();
+    }
+
+    @Override
+    public List<PluginInfo> plugins() {
+        TreeSet<PluginInfo> rows = new TreeSet<>((a, b) -> {
+            int c = a.kind().compareTo(b.kind());
+            return c != 0 ? c : a.compareTo(b);
+        });
+        rows.addAll(OsgiPlugins.all(context));
+        for (TrainerInfo t : trainers.registered()) {
+            PluginInfo p = t.plugin();
+            rows.add(new PluginInfo(p.name(), List.of(Trainer.class.getName()), p.bundle(), p.version()));
+        }
+        return new ArrayList<>(rows);
+    }
+}

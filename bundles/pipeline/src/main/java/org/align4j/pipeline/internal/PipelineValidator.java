@@ -1,0 +1,346 @@
+package org.align4j.pipeline.internal;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import org.align4j.api.model.ModelConfig;
+import org.align4j.api.optim.LearningRateSchedule;
+import org.align4j.api.optim.Optimizer;
+import org.align4j.api.pipeline.Settings;
+import org.align4j.api.pipeline.SettingsException;
+import org.align4j.api.train.Trainer;
+
+/**
+ * Checks a whole pipeline file before anything runs: unknown keys, missing values, files, and every plugin name
+ * against what is registered (waiting a little for plugins that are still starting). The result is a
+ * {@link PipelinePlan}.
+ *
+ * <p>The schema (relative paths are resolved against the working directory):
+ * <pre>
+ * run:                      optional section; keys name, workdir, seed only
+ *   name: tiny              default: the file name without extension; [A-Za-z0-9][A-Za-z0-9._-]{0,99}
+ *   workdir: runs/tiny      default: runs/&lt;name&gt;
+ *   seed: 7                 default: 42
+ * model: {...}              ModelConfig's keys (checked now with ModelConfig.from); attention: default mha,
+ *                           an AttentionKernel name
+ * data:                     keys generate, train, format, field, validation_fraction, skip_malformed, tokenizer,
+ *                           reader only
+ *   generate: { name: arithmetic, count: 20000, ... }   a CorpusGenerator name (or generate: arithmetic); the
+ *                           generator gets the section without name; exactly one of generate and train
+ *   train: data/corpus.jsonl   a file that exists
+ *   format: jsonl           train only; default by extension: .jsonl is jsonl, anything else text
+ *   field: text             default text
+ *   validation_fraction: 0.05  default 0.05, in [0, 0.9]
+ *   skip_malformed: false   default false
+ *   reader: {...}           the dataset reader's own keys (e.g. split: paragraph for text)
+ *   tokenizer: { type: bpe, vocab: 512 }   type (or name, or tokenizer: bpe) default bpe, a TokenizerFactory
+ *                           name; the factory gets the section without type
+ * stages:                   a list of at least one section; a stage's own keys are its trainer's to check
+ *   - trainer: pretrain     required; a trainer component (Declarative Services) named so
+ *     loss: causal-lm       a loss service name (or loss: { name: ..., ... }); required when the trainer has a
+ *                           loss reference, and of the reference's type
+ *     optimizer: { name: adamw, schedule: cosine, ... }   name required when the trainer has an optimizer
+ *                           reference; schedule default cosine; both plugins validate() the section now
+ *     reward: judge         a RewardModel name (or a section with name); required when the trainer's reward
+ *                           reference is mandatory
+ * </pre>
+ */
+public final class PipelineValidator {
+    static final String[] TOP = {"run", "model", "data", "stages"};
+    static final String[] RUN = {"name", "workdir", "seed"};
+    static final String[] DATA = {"generate", "train", "format", "field", "validation_fraction", "skip_malformed",
+        "tokenizer", "reader"};
+    static final long DEFAULT_SEED = 42;
+    static final double DEFAULT_VALIDATION_FRACTION = 0.05;
+    static final String DEFAULT_TOKENIZER = "bpe";
+    static final String DEFAULT_SCHEDULE = "cosine";
+    static final String DEFAULT_ATTENTION = "mha";
+    private static final Pattern RUN_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+
+    private final Plugins plugins;
+    private final Trainers trainers;
+    private final Duration wait;
+    private final Path baseDir;
+
+    /**
+     * @param wait how long to wait for a named plugin that is not registered yet
+     * @param baseDir what relative paths ({@code run.workdir}, {@code data.train}) are resolved against
+     */
+    public PipelineValidator(Plugins plugins, Trainers trainers, Duration wait, Path baseDir) {
+        this.plugins = plugins;
+        this.trainers = trainers;
+        this.wait = wait;
+        this.baseDir = baseDir;
+    }
+
+    public PipelinePlan validate(Settings root) {
+        SettingsTrees.checkKnown(root, TOP);
+
+        Settings run = root.section("run");
+        SettingsTrees.checkKnown(run, RUN);
+        String name = run.getString("name", defaultName(root.source()));
+        if (!RUN_NAME.matcher(name).matches()) {
+            throw run.error("name", "\"" + name + "\" is not a valid run name: use up to 100 letters, digits, '.',"
+                    + " '_' and '-', starting with a letter or digit (it names the run's configurations and files)");
+        }
+        Path workDir = resolve(run.getString("workdir", "runs/" + name));
+        long seed = run.getLong("seed", DEFAULT_SEED);
+
+        Settings dataSection = root.section("data");
+        SettingsTrees.checkKnown(dataSection, DATA);
+        Settings tokenizer = dataSection.section("tokenizer");
+        Settings model = root.section("model");
+        checkModel(model, tokenizer);
+
+        PipelinePlan.Data data = data(dataSection, tokenizer);
+
+        List<Settings> stageSections = root.sections("stages");
+        if (stageSections.isEmpty()) {
+            throw root.error("stages", "missing (required): a pipeline needs at least one stage, e.g."
+                    + " stages: [ { trainer: pretrain, loss: causal-lm, steps: 100 } ]");
+        }
+        List<PipelinePlan.Stage> stages = new ArrayList<>();
+        String attention = model.getString("attention", DEFAULT_ATTENTION);
+        for (int i = 0; i < stageSections.size(); i++) {
+            stages.add(stage(i, stageSections.get(i), name, workDir, model, attention));
+        }
+        return new PipelinePlan(root, name, workDir, seed, model, dataSection, data, stages);
+    }
+
+    private static String defaultName(String source) {
+        String file = Path.of(source).getFileName().toString();
+        int dot = file.lastIndexOf('.');
+        return dot > 0 ? file.substring(0, dot) : file;
+    }
+
+    private Path resolve(String path) {
+        return baseDir.resolve(path).normalize();
+    }
+
+    private static void checkModel(Settings model, Settings tokenizer) {
+        int vocab = tokenizer.has("vocab") ? Math.max(1, tokenizer.getInt("vocab")) : 256;
+        try {
+            ModelConfig.from(model, vocab);
+        } catch (SettingsException e) {
+            // ModelConfig reports its own checks as "model: model.heads: ..."; name the key itself
+            String prefix = model.source() + ": " + model.path() + ": " + model.path() + ".";
+            if (e.getMessage().startsWith(prefix)) {
+                String rest = e.getMessage().substring(prefix.length());
+                int colon = rest.indexOf(": ");
+                if (colon > 0) {
+                    throw model.error(rest.substring(0, colon), rest.substring(colon + 2));
+                }
+            }
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw model.error(null, Texts.message(e));
+        }
+    }
+
+    private PipelinePlan.Data data(Settings data, Settings tokenizer) {
+        boolean generate = data.has("generate");
+        boolean train = data.has("train");
+        if (generate == train) {
+            throw data.error(null, generate
+                    ? "set either generate or train, not both"
+                    : "missing the corpus: set generate: { name: <generator>, count: N } or train: <file>");
+        }
+        String field = data.getString("field", "text");
+        if (field.isBlank()) {
+            throw data.error("field", "must not be empty (the JSON field that holds each document's text)");
+        }
+        double fraction = data.getDouble("validation_fraction", DEFAULT_VALIDATION_FRACTION, 0.0, 0.9);
+        boolean skip = data.getBoolean("skip_malformed", false);
+
+        String generator = null;
+        Settings generateSettings = null;
+        Path trainFile = null;
+        String format;
+        String formatKey;
+        if (generate) {
+            Settings g = data.section("generate");
+            if (!g.has("name")) {
+                throw g.error("name", "missing (required): the corpus generator to use (registered: "
+                        + Texts.list(plugins.registered(PluginKind.GENERATOR)) + ")");
+            }
+            generator = g.getString("name");
+            require(PluginKind.GENERATOR, generator, g, data.asMap().get("generate") instanceof Map ? "name" : null);
+            generateSettings = SettingsTrees.without(g, "name");
+            if (data.has("format")) {
+                throw data.error("format", "applies to data.train only (a generated corpus is written as jsonl)");
+            }
+            format = "jsonl";
+            formatKey = "generate";
+        } else {
+            String file = data.getString("train");
+            trainFile = resolve(file);
+            if (!Files.isRegularFile(trainFile)) {
+                throw data.error("train", (Files.exists(trainFile) ? "not a regular file: " : "no such file: ")
+                        + trainFile + (Path.of(file).isAbsolute() ? ""
+                                : " (relative paths are resolved against " + baseDir + ")"));
+            }
+            if (data.has("format")) {
+                format = data.getString("format");
+                formatKey = "format";
+            } else {
+                format = trainFile.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".jsonl") ? "jsonl"
+                        : "text";
+                formatKey = "train";
+            }
+        }
+        Optional<PluginInfo> reader = plugins.await(PluginKind.READER, format, wait);
+        if (reader.isEmpty()) {
+            String how = formatKey.equals("format") ? "" : formatKey.equals("train")
+                    ? " (the format of " + data.getString("train") + " by its extension; set data.format to choose)"
+                    : " (needed to read the generated corpus back)";
+            throw data.error(formatKey, "no " + PluginKind.READER + " service named \"" + format + "\"" + how
+                    + " (registered: " + Texts.list(plugins.registered(PluginKind.READER)) + ")");
+        }
+        // the reader gets skip_malformed and field (a jsonl reader requires the field in every record), plus the
+        // reader's own keys from data.reader (e.g. split: paragraph for text, require: [...] for jsonl)
+        Settings readerSection = data.section("reader");
+        Map<String, Object> rs = new LinkedHashMap<>(readerSection.asMap());
+        rs.put("skip_malformed", skip);
+        rs.put("field", field);
+        Settings readerSettings = SettingsTrees.at(data.source(), data.has("reader") ? readerSection.path()
+                : data.path(), rs);
+
+        // tokenizer: { type: bpe, vocab: 512 }, or just tokenizer: bpe
+        String type = tokenizer.getString("type", tokenizer.getString("name", DEFAULT_TOKENIZER));
+        String typeKey = !(data.asMap().get("tokenizer") instanceof Map) ? null
+                : tokenizer.has("type") ? "type" : tokenizer.has("name") ? "name" : null;
+        require(PluginKind.TOKENIZER, type, tokenizer, typeKey);
+        Settings tokenizerSettings = SettingsTrees.without(tokenizer, "type", "name");
+        return new PipelinePlan.Data(generator, generateSettings, trainFile, format, field, fraction, skip,
+                readerSettings, type, tokenizerSettings);
+    }
+
+    private PipelinePlan.Stage stage(int index, Settings stage, String run, Path workDir, Settings model,
+            String attention) {
+        if (!stage.has("trainer")) {
+            throw stage.error("trainer", "missing (required): the training method of this stage (registered: "
+                    + Texts.list(trainers.registered()) + ")");
+        }
+        String trainerName = stage.getString("trainer");
+        TrainerInfo trainer = trainers.await(trainerName, wait).orElseThrow(() -> stage.error("trainer",
+                "no trainer named \"" + trainerName + "\" (registered: " + Texts.list(trainers.registered()) + ")"));
+        if (trainer.configurationPolicy().equals("ignore")) {
+            throw stage.error("trainer", "trainer " + trainer + " ignores configuration (component "
+                    + trainer.pid() + " has configuration-policy ignore), so the pipeline cannot wire it; its"
+                    + " component must require a configuration");
+        }
+
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put(Trainer.RUN, run + "/" + index);
+        config.put("align4j.stage", index + ":" + trainerName);
+
+        // loss: a name, or a section with a name (and the loss's own keys)
+        wire(config, trainer, Trainer.LOSS, PluginKind.LOSS, nameOf(stage, "loss"), stage, nameKey(stage, "loss"));
+
+        Settings optimizer = stage.section("optimizer");
+        boolean hasOptimizer = stage.has("optimizer");
+        Optional<PluginInfo> opt = wire(config, trainer, Trainer.OPTIMIZER, PluginKind.OPTIMIZER,
+                nameOf(stage, "optimizer"), stage, nameKey(stage, "optimizer"));
+
+        boolean wantsSchedule = hasOptimizer || trainer.reference(Trainer.SCHEDULE).isPresent();
+        String schedule = optimizer.getString("schedule", wantsSchedule ? DEFAULT_SCHEDULE : null);
+        Optional<PluginInfo> sched = wire(config, trainer, Trainer.SCHEDULE, PluginKind.SCHEDULE, schedule, stage,
+                "optimizer.schedule");
+        // the optimizer and the schedule check the optimizer section now, before anything runs
+        if (opt.isPresent()) {
+            Optimizer o = plugins.get(PluginKind.OPTIMIZER, opt.get().name(), Optimizer.class);
+            check(optimizer, () -> o.validate(optimizer));
+        }
+        if (sched.isPresent()) {
+            LearningRateSchedule s = plugins.get(PluginKind.SCHEDULE, schedule, LearningRateSchedule.class);
+            check(optimizer, () -> s.validate(optimizer));
+        }
+
+        // the attention kernel is named by the model section
+        boolean wantsAttention = trainer.reference(Trainer.ATTENTION).isPresent() || model.has("attention");
+        wire(config, trainer, Trainer.ATTENTION, PluginKind.ATTENTION, wantsAttention ? attention : null, model,
+                "attention");
+
+        wire(config, trainer, Trainer.REWARD, PluginKind.REWARD, nameOf(stage, "reward"), stage,
+                nameKey(stage, "reward"));
+
+        config.putAll(SettingsTrees.flatten("stage", stage.asMap()));
+        Path dir = workDir.resolve("stage-" + index + "-" + trainerName);
+        return new PipelinePlan.Stage(index, trainer, stage, dir, config);
+    }
+
+    /** Runs a plugin's own check of {@code section}; what it throws names a place in the file. */
+    private static void check(Settings section, Runnable validation) {
+        try {
+            validation.run();
+        } catch (SettingsException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw section.error(null, Texts.message(e));
+        }
+    }
+
+    /** The name a stage gives for {@code key}: {@code key: x} or {@code key: { name: x, ... }}. */
+    private static String nameOf(Settings stage, String key) {
+        return stage.section(key).getString("name", null);
+    }
+
+    private static String nameKey(Settings stage, String key) {
+        return stage.asMap().get(key) instanceof Map ? key + ".name" : key;
+    }
+
+    /**
+     * Resolves the plugin a reference of the trainer is bound to, checks it is of the type the reference wants, and
+     * puts its target filter into the configuration.
+     *
+     * @param where the section {@code key} belongs to (for the error)
+     */
+    private Optional<PluginInfo> wire(Map<String, Object> config, TrainerInfo trainer, String ref,
+            PluginKind kind, String name, Settings where, String key) {
+        Optional<TrainerInfo.Ref> declared = trainer.reference(ref);
+        if (name == null) {
+            // a trainer that declares a loss or an optimizer gets one chosen by name, never whichever DS finds
+            boolean chosen = ref.equals(Trainer.LOSS) || ref.equals(Trainer.OPTIMIZER);
+            if (declared.isPresent() && (declared.get().mandatory() || chosen)) {
+                String iface = PluginInfo.simple(declared.get().interfaceName());
+                throw where.error(key, "missing (required): trainer " + trainer.name() + " needs " + Texts.a(iface)
+                        + " (registered: " + Texts.list(ofType(kind, declared.get().interfaceName())) + ")");
+            }
+            return Optional.empty();
+        }
+        PluginInfo found = require(kind, name, where, key);
+        if (declared.isPresent() && !found.types().contains(declared.get().interfaceName())) {
+            String wanted = declared.get().interfaceName();
+            throw where.error(key, "\"" + name + "\" is " + Texts.a(found.kind()) + ", but trainer "
+                    + trainer.name() + " needs " + Texts.a(PluginInfo.simple(wanted)) + " (registered "
+                    + PluginInfo.simple(wanted)
+                    + " services: " + Texts.list(ofType(kind, wanted)) + ")");
+        }
+        config.put(ref + ".target", Texts.nameFilter(name));
+        return Optional.of(found);
+    }
+
+    private List<PluginInfo> ofType(PluginKind kind, String type) {
+        List<PluginInfo> out = new ArrayList<>();
+        for (PluginInfo p : plugins.registered(kind)) {
+            if (p.types().contains(type)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** The plugin of {@code kind} named {@code name}, or an error at {@code key} of {@code where}. */
+    private PluginInfo require(PluginKind kind, String name, Settings where, String key) {
+        return plugins.await(kind, name, wait).orElseThrow(() -> where.error(key, "no " + kind + " service named \""
+                + name + "\" (registered: " + Texts.list(plugins.registered(kind)) + ")"));
+    }
+}

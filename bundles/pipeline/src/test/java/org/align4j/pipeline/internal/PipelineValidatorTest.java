@@ -1,0 +1,329 @@
+package org.align4j.pipeline.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.align4j.api.optim.LearningRateSchedule;
+import org.align4j.api.pipeline.Settings;
+import org.align4j.api.pipeline.SettingsException;
+import org.align4j.api.train.Trainer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PipelineValidatorTest {
+    static final String LM_LOSS = "org.align4j.api.loss.LanguageModelLoss";
+    static final String PREF_LOSS = "org.align4j.api.loss.PreferenceLoss";
+    static final String OPTIMIZER = "org.align4j.api.optim.Optimizer";
+    static final String SCHEDULE = LearningRateSchedule.class.getName();
+    static final String ATTENTION = "org.align4j.api.attention.AttentionKernel";
+    static final String READER = "org.align4j.api.data.DatasetReader";
+    static final String GENERATOR = "org.align4j.api.data.CorpusGenerator";
+    static final String TOKENIZER = "org.align4j.api.tokenizer.TokenizerFactory";
+
+    @TempDir
+    Path dir;
+
+    FakeRegistry registry;
+    final RecordingOptimizer adamw = new RecordingOptimizer();
+    /** Settings every schedule validation saw. */
+    final List<Settings> validated = new ArrayList<>();
+
+    static TrainerInfo.Ref[] pretrainRefs() {
+        return new TrainerInfo.Ref[] {
+            new TrainerInfo.Ref(Trainer.LOSS, LM_LOSS, "1..1"),
+            new TrainerInfo.Ref(Trainer.OPTIMIZER, OPTIMIZER, "1..1"),
+            new TrainerInfo.Ref(Trainer.SCHEDULE, SCHEDULE, "1..1"),
+            new TrainerInfo.Ref(Trainer.ATTENTION, ATTENTION, "1..1")};
+    }
+
+    @BeforeEach
+    void registry() {
+        LearningRateSchedule cosine = new LearningRateSchedule() {
+            @Override
+            public double rate(long step, long totalSteps, Settings settings) {
+                return settings.getDouble("lr");
+            }
+
+            @Override
+            public void validate(Settings settings) {
+                validated.add(settings);
+                if (settings.getDouble("lr", 1e-3) <= 0) {
+                    throw settings.error("lr", "must be > 0");
+                }
+            }
+        };
+        registry = new FakeRegistry()
+                .add(LM_LOSS, "causal-lm", "org.align4j.loss.lm", new Object())
+                .add(PREF_LOSS, "dpo", "org.align4j.loss.preference", new Object())
+                .add(OPTIMIZER, "adamw", "org.align4j.optimizers", adamw)
+                .add(OPTIMIZER, "sgd", "org.align4j.optimizers", new RecordingOptimizer())
+                .add(SCHEDULE, "cosine", "org.align4j.optimizers", cosine)
+                .add(ATTENTION, "mha", "org.align4j.attention.standard", new Object())
+                .add(READER, "jsonl", "org.align4j.data", new Object())
+                .add(READER, "text", "org.align4j.data", new Object())
+                .add(GENERATOR, "arithmetic", "org.align4j.task.arithmetic", new Object())
+                .add(TOKENIZER, "bpe", "org.align4j.tokenizer", new Object())
+                .trainer("pretrain", "org.align4j.trainer.pretrain", null, pretrainRefs());
+    }
+
+    private Path file(String... lines) throws IOException {
+        Path f = dir.resolve("x.yaml");
+        Files.writeString(f, String.join("\n", lines) + "\n");
+        return f;
+    }
+
+    private static final String[] GOOD = {
+        "run: { name: tiny-pretrain, workdir: runs/tiny-pretrain, seed: 7 }",
+        "model: { layers: 2, d_model: 128, heads: 4, context: 64, norm: pre, attention: mha }",
+        "data:",
+        "  generate: { name: arithmetic, count: 200 }",
+        "  field: text",
+        "  validation_fraction: 0.05",
+        "  tokenizer: { type: bpe, vocab: 512 }",
+        "stages:",
+        "  - trainer: pretrain",
+        "    loss: causal-lm",
+        "    optimizer: { name: adamw, lr: 3.0e-4, warmup: 100, schedule: cosine }",
+        "    steps: 2000",
+        "    eval: { every: 200, batches: 20 }"};
+
+    private PipelinePlan validate(Path f, Map<String, String> overrides) {
+        return new PipelineValidator(registry, registry, Duration.ofMillis(250), dir)
+                .validate(PipelineFile.read(f, overrides));
+    }
+
+    private String error(Map<String, String> overrides, String... lines) throws IOException {
+        Path f = file(lines);
+        return assertThrows(SettingsException.class, () -> validate(f, overrides)).getMessage();
+    }
+
+    private String error(String... lines) throws IOException {
+        return error(Map.of(), lines);
+    }
+
+    private String errorWith(String key, String value) throws IOException {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put(key, value);
+        return error(o, GOOD);
+    }
+
+    @Test
+    void aGoodFileBecomesAPlanWithTheStageConfiguration() throws IOException {
+        Path f = file(GOOD);
+        PipelinePlan plan = validate(f, Map.of());
+        assertEquals("tiny-pretrain", plan.name());
+        assertEquals(dir.resolve("runs/tiny-pretrain"), plan.workDir());
+        assertEquals(7, plan.seed());
+        assertEquals(1, plan.stages().size());
+        PipelinePlan.Stage s = plan.stages().get(0);
+        assertEquals("0:pretrain", s.label());
+        assertEquals(dir.resolve("runs/tiny-pretrain/stage-0-pretrain"), s.dir());
+        Map<String, Object> c = s.configuration();
+        assertEquals("tiny-pretrain/0", c.get("align4j.run"));
+        assertEquals("0:pretrain", c.get("align4j.stage"));
+        assertEquals("(align4j.name=causal-lm)", c.get("loss.target"));
+        assertEquals("(align4j.name=adamw)", c.get("optimizer.target"));
+        assertEquals("(align4j.name=cosine)", c.get("schedule.target"));
+        assertEquals("(align4j.name=mha)", c.get("attention.target"));
+        assertFalse(c.containsKey("reward.target"));
+        assertEquals("pretrain", c.get("stage.trainer"));
+        assertEquals("3.0E-4", c.get("stage.optimizer.lr"));
+        assertEquals("2000", c.get("stage.steps"));
+        assertEquals("200", c.get("stage.eval.every"));
+        for (Object v : c.values()) {
+            assertTrue(v instanceof String, "configuration values are strings: " + v);
+        }
+        // the optimizer and the schedule validated the optimizer section, at its place in the file
+        assertEquals(1, validated.size());
+        assertEquals("stages[0].optimizer", validated.get(0).path());
+        assertEquals(1, adamw.validated.size());
+        assertEquals("stages[0].optimizer", adamw.validated.get(0).path());
+        assertEquals(3.0e-4, adamw.validated.get(0).getDouble("lr"));
+        // plugins: what a generated corpus and the tokenizer need
+        assertEquals("arithmetic", plan.data.generator);
+        assertEquals("jsonl", plan.data.format);
+        assertEquals("data.generate", plan.data.generateSettings.path());
+        assertFalse(plan.data.generateSettings.has("name"));
+        assertEquals(200, plan.data.generateSettings.getInt("count"));
+        assertEquals("bpe", plan.data.tokenizerType);
+        assertEquals(Map.of("vocab", 512), plan.data.tokenizerSettings.asMap());
+        assertEquals("data.tokenizer", plan.data.tokenizerSettings.path());
+        assertEquals(Map.of("skip_malformed", false, "field", "text"), plan.data.readerSettings.asMap());
+        assertEquals("data", plan.data.readerSettings.path());
+        // plugins are waited for with the configured patience
+        assertTrue(registry.waits.stream().allMatch(w -> w.equals(Duration.ofMillis(250))));
+    }
+
+    @Test
+    void defaultsFillWhatTheFileLeavesOut() throws IOException {
+        Path f = file("data: { generate: arithmetic }",
+                "stages:",
+                "  - { trainer: pretrain, loss: causal-lm, optimizer: adamw }");
+        PipelinePlan plan = validate(f, Map.of());
+        assertEquals("x", plan.name()); // the file name
+        assertEquals(dir.resolve("runs/x"), plan.workDir());
+        assertEquals(42, plan.seed());
+        assertEquals(0.05, plan.data.validationFraction);
+        assertEquals("text", plan.data.field);
+        assertEquals("bpe", plan.data.tokenizerType);
+        Map<String, Object> c = plan.stages().get(0).configuration();
+        assertEquals("(align4j.name=cosine)", c.get("schedule.target"));
+        assertEquals("(align4j.name=mha)", c.get("attention.target"));
+        assertEquals("(align4j.name=adamw)", c.get("optimizer.target"));
+    }
+
+    @Test
+    void anUnknownLossNamesWhatIsRegistered() throws IOException {
+        Path f = file(GOOD);
+        String m = error(Map.of("stages[0].loss", "causal-lmm"), GOOD);
+        assertEquals(f + ": stages[0].loss: no loss service named \"causal-lmm\" (registered: causal-lm 0.1.0"
+                + " [org.align4j.loss.lm], dpo 0.1.0 [org.align4j.loss.preference])", m);
+    }
+
+    @Test
+    void aLossOfTheWrongFamilySaysWhichOneTheTrainerNeeds() throws IOException {
+        assertTrue(errorWith("stages[0].loss", "dpo").endsWith("stages[0].loss: \"dpo\" is a PreferenceLoss, but"
+                + " trainer pretrain needs a LanguageModelLoss (registered LanguageModelLoss services: causal-lm"
+                + " 0.1.0 [org.align4j.loss.lm])"));
+    }
+
+    @Test
+    void everyOtherPluginNameIsCheckedWhereItIsWritten() throws IOException {
+        assertTrue(errorWith("stages[0].optimizer.name", "adam").endsWith("stages[0].optimizer.name: no optimizer"
+                + " service named \"adam\" (registered: adamw 0.1.0 [org.align4j.optimizers], sgd 0.1.0"
+                + " [org.align4j.optimizers])"));
+        assertTrue(errorWith("stages[0].optimizer.schedule", "linear").endsWith("stages[0].optimizer.schedule: no"
+                + " learning-rate schedule service named \"linear\" (registered: cosine 0.1.0"
+                + " [org.align4j.optimizers])"));
+        assertTrue(errorWith("model.attention", "flash").endsWith("model.attention: no attention kernel service"
+                + " named \"flash\" (registered: mha 0.1.0 [org.align4j.attention.standard])"));
+        assertTrue(errorWith("data.tokenizer.type", "wordpiece").endsWith("data.tokenizer.type: no tokenizer"
+                + " factory service named \"wordpiece\" (registered: bpe 0.1.0 [org.align4j.tokenizer])"));
+        assertTrue(errorWith("data.generate.name", "poems").endsWith("data.generate.name: no corpus generator"
+                + " service named \"poems\" (registered: arithmetic 0.1.0 [org.align4j.task.arithmetic])"));
+        assertTrue(errorWith("stages[0].reward", "judge").endsWith("stages[0].reward: no reward model service"
+                + " named \"judge\" (registered: none)"));
+        assertTrue(errorWith("stages[0].trainer", "pretrian").endsWith("stages[0].trainer: no trainer named"
+                + " \"pretrian\" (registered: pretrain 0.1.0 [org.align4j.trainer.pretrain])"));
+    }
+
+    @Test
+    void optimizerAndScheduleCheckTheOptimizerSettingsBeforeAnythingRuns() throws IOException {
+        assertTrue(errorWith("stages[0].optimizer.lr", "-1").endsWith("stages[0].optimizer.lr: must be > 0"));
+        assertTrue(errorWith("stages[0].optimizer.beta3", "0.9").endsWith("stages[0].optimizer.beta3: unknown"
+                + " setting (accepted here: name, lr, schedule, warmup, min_lr, clip_norm, weight_decay)"));
+    }
+
+    @Test
+    void whatTheTrainerNeedsMustBeNamed() throws IOException {
+        String m = error("data: { generate: arithmetic }", "stages:", "  - { trainer: pretrain, optimizer: adamw }");
+        assertTrue(m.endsWith("stages[0].loss: missing (required): trainer pretrain needs a LanguageModelLoss"
+                + " (registered: causal-lm 0.1.0 [org.align4j.loss.lm])"), m);
+        String m2 = error("data: { generate: arithmetic }", "stages:", "  - { trainer: pretrain, loss: causal-lm }");
+        assertTrue(m2.endsWith("stages[0].optimizer: missing (required): trainer pretrain needs an Optimizer"
+                + " (registered: adamw 0.1.0 [org.align4j.optimizers], sgd 0.1.0 [org.align4j.optimizers])"), m2);
+        assertTrue(error("data: { generate: arithmetic }", "stages:", "  - { loss: causal-lm }")
+                .endsWith("stages[0].trainer: missing (required): the training method of this stage (registered:"
+                        + " pretrain 0.1.0 [org.align4j.trainer.pretrain])"));
+        assertTrue(error("data: { generate: arithmetic }").endsWith("stages: missing (required): a pipeline needs at"
+                + " least one stage, e.g. stages: [ { trainer: pretrain, loss: causal-lm, steps: 100 } ]"));
+    }
+
+    @Test
+    void unknownKeysAreRejectedWithASuggestion() throws IOException {
+        Path f = file(GOOD);
+        assertEquals(f + ": stagse: unknown setting (did you mean \"stages\"?); accepted here: run, model, data,"
+                + " stages", errorWith("stagse", "x"));
+        assertEquals(f + ": run.sede: unknown setting (did you mean \"seed\"?); accepted here: name, workdir, seed",
+                errorWith("run.sede", "1"));
+        assertEquals(f + ": data.validation: unknown setting; accepted here: generate, train, format, field,"
+                + " validation_fraction, skip_malformed, tokenizer, reader", errorWith("data.validation", "v.jsonl"));
+        assertTrue(errorWith("model.layer", "3").endsWith("model.layer: unknown setting (accepted here: vocab_size,"
+                + " layers, d_model, heads, ffn, context, norm, norm_type, positions, tie_embeddings, attention,"
+                + " norm_eps, init_std)"));
+    }
+
+    @Test
+    void modelSettingsAreCheckedBeforeAnythingRuns() throws IOException {
+        Path f = file(GOOD);
+        assertEquals(f + ": model.heads: must divide d_model (128), got 5", errorWith("model.heads", "5"));
+        assertEquals(f + ": model.norm: expected one of pre, post, got \"middle\"", errorWith("model.norm", "middle"));
+    }
+
+    @Test
+    void dataMustNameExactlyOneCorpusThatExists() throws IOException {
+        Path f = file(GOOD);
+        assertTrue(errorWith("data.train", "corpus.jsonl").endsWith("data: set either generate or train, not both"));
+        String m = error("data: { train: missing.jsonl }", "stages: [ { trainer: pretrain } ]");
+        assertEquals(f + ": data.train: no such file: " + dir.resolve("missing.jsonl")
+                + " (relative paths are resolved against " + dir + ")", m);
+        assertTrue(error("data: { field: text }", "stages: [ { trainer: pretrain } ]").endsWith("data: missing the"
+                + " corpus: set generate: { name: <generator>, count: N } or train: <file>"));
+        assertTrue(errorWith("data.validation_fraction", "1.5").endsWith("data.validation_fraction: expected a"
+                + " number in [0.0, 0.9], got 1.5"));
+    }
+
+    @Test
+    void theReaderOfAUserCorpusFollowsItsExtensionOrFormat() throws IOException {
+        Files.writeString(dir.resolve("corpus.txt"), "hello\n");
+        Files.writeString(dir.resolve("corpus.jsonl"), "{\"text\": \"hello\"}\n");
+        Files.writeString(dir.resolve("corpus.csv"), "text\nhello\n");
+        String[] base = {"data: { train: corpus.txt, reader: { split: paragraph } }",
+            "stages: [ { trainer: pretrain, loss: causal-lm, optimizer: adamw } ]"};
+        PipelinePlan plan = validate(file(base), Map.of());
+        assertEquals("text", plan.data.format);
+        assertEquals(dir.resolve("corpus.txt"), plan.data.trainFile);
+        assertEquals("data.reader", plan.data.readerSettings.path());
+        assertEquals("paragraph", plan.data.readerSettings.getString("split"));
+        assertEquals("text", plan.data.readerSettings.getString("field"));
+        assertEquals("jsonl", validate(file(base), Map.of("data.train", "corpus.jsonl")).data.format);
+        Map<String, String> csv = new LinkedHashMap<>();
+        csv.put("data.train", "corpus.csv");
+        csv.put("data.format", "csv");
+        String m = error(csv, base);
+        assertTrue(m.endsWith("data.format: no dataset reader service named \"csv\" (registered: jsonl 0.1.0"
+                + " [org.align4j.data], text 0.1.0 [org.align4j.data])"), m);
+    }
+
+    @Test
+    void aRunNameMustBeUsableInFilesAndFilters() throws IOException {
+        assertTrue(errorWith("run.name", "my run").endsWith("run.name: \"my run\" is not a valid run name: use up to"
+                + " 100 letters, digits, '.', '_' and '-', starting with a letter or digit (it names the run's"
+                + " configurations and files)"));
+    }
+
+    @Test
+    void aTrainerThatIgnoresConfigurationCannotBeWired() throws IOException {
+        registry.trainer(new TrainerInfo(new PluginInfo("static", List.of(Trainer.class.getName()), "b", "1.0.0"),
+                "pid.static", "ignore", List.of()), null);
+        assertTrue(errorWith("stages[0].trainer", "static").contains("has configuration-policy ignore"));
+    }
+
+    @Test
+    void aTrainerWithoutALossReferenceStillHasItsNamesChecked() throws IOException {
+        registry.trainer(new TrainerInfo(new PluginInfo("plain", List.of(Trainer.class.getName()), "b", "1.0.0"),
+                "pid.plain", "require", List.of()), null);
+        Path f = file("data: { generate: arithmetic }", "stages: [ { trainer: plain } ]");
+        Map<String, Object> c = validate(f, Map.of()).stages().get(0).configuration();
+        assertFalse(c.containsKey("loss.target"));
+        assertFalse(c.containsKey("optimizer.target"));
+        assertFalse(c.containsKey("schedule.target"));
+        assertFalse(c.containsKey("attention.target"));
+        assertTrue(error(Map.of("stages[0].loss", "nope"), "data: { generate: arithmetic }",
+                "stages: [ { trainer: plain } ]").endsWith("stages[0].loss: no loss service named \"nope\""
+                        + " (registered: causal-lm 0.1.0 [org.align4j.loss.lm], dpo 0.1.0"
+                        + " [org.align4j.loss.preference])"));
+    }
+}
