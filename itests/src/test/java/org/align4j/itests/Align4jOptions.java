@@ -36,10 +36,15 @@ public final class Align4jOptions {
         return Paths.get(d).toAbsolutePath().normalize();
     }
 
-    /** A folder under {@code itests/target} for one test class's files. */
+    /** A folder under {@code itests/target} for one test's files, emptied first (runs there would resume). */
     public static Path scratch(String name) {
         Path p = Paths.get("target", "scratch", name).toAbsolutePath();
         try {
+            if (Files.exists(p)) {
+                try (Stream<Path> all = Files.walk(p)) {
+                    all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+            }
             Files.createDirectories(p);
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -83,7 +88,7 @@ public final class Align4jOptions {
                 "    loss: causal-lm",
                 "    optimizer: { name: adamw, lr: 1.0e-2, warmup: 5, schedule: cosine, clip_norm: 1.0 }",
                 "    steps: " + steps,
-                "    batch: 8",
+                "    batch: 16",
                 "    log_every: 1",
                 "    eval: { every: 20, batches: 4 }",
                 "    checkpoint: { every: 20, keep: 2 }",

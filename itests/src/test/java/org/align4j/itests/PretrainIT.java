@@ -47,7 +47,7 @@ public class PretrainIT {
     @Test
     public void validationLossGoesDownAndFilesAreWritten() throws Exception {
         Path dir = Align4jOptions.scratch("pretrain-run");
-        Path file = Align4jOptions.tinyPipeline(dir, "mha", 60);
+        Path file = Align4jOptions.tinyPipeline(dir, "mha", 120);
         List<TrainingEvent> events = new CopyOnWriteArrayList<>();
         ServiceRegistration<TrainingListener> reg = context.registerService(TrainingListener.class, events::add, null);
         PipelineRunner.RunReport report;
@@ -59,7 +59,7 @@ public class PretrainIT {
         assertEquals(1, report.stages().size());
         TrainingResult result = report.stages().get(0);
         assertEquals(TrainingResult.Status.COMPLETED, result.status());
-        assertEquals(60, result.step());
+        assertEquals(120, result.step());
 
         List<Double> evalLosses = events.stream().filter(e -> e.kind() == TrainingEvent.Kind.EVALUATION)
                 .map(e -> e.metrics().get(MetricNames.EVAL_LOSS)).collect(Collectors.toList());
@@ -68,7 +68,7 @@ public class PretrainIT {
         double last = evalLosses.get(evalLosses.size() - 1);
         List<Double> stepLosses = events.stream().filter(e -> e.kind() == TrainingEvent.Kind.STEP)
                 .map(e -> e.metrics().get(MetricNames.LOSS)).collect(Collectors.toList());
-        assertEquals(60, stepLosses.size());
+        assertEquals(120, stepLosses.size());
         assertTrue("validation loss did not go down: " + evalLosses, last < first);
         assertTrue("final validation loss " + last + " not below the first step's training loss " + stepLosses.get(0),
                 last < stepLosses.get(0) * 0.8);
@@ -86,9 +86,9 @@ public class PretrainIT {
             s.filter(p -> p.getFileName().toString().startsWith("checkpoint-"))
                     .forEach(p -> checkpoints.add(p.getFileName().toString()));
         }
-        assertTrue("checkpoints kept: " + checkpoints, checkpoints.size() == 2 && checkpoints.contains("checkpoint-60"));
+        assertTrue("checkpoints kept: " + checkpoints, checkpoints.size() == 2 && checkpoints.contains("checkpoint-120"));
         Path metrics = report.workDir().resolve("metrics.jsonl");
         assertTrue("no metrics log at " + metrics, Files.isRegularFile(metrics));
-        assertTrue(Files.readAllLines(metrics).size() >= 60);
+        assertTrue(Files.readAllLines(metrics).size() >= 120);
     }
 }

@@ -27,8 +27,6 @@ public class ResumeAfterKillIT {
     @Test
     public void aKilledRunResumesFromItsLastCheckpointWithTheSameLosses() throws Exception {
         Path dir = Align4jOptions.scratch("resume");
-        deleteTree(dir);
-        Files.createDirectories(dir);
 
         Path straight = Align4jOptions.tinyPipeline(dir.resolve("straight"), "mha", STEPS);
         Process a = start(straight, dir.resolve("straight.log"));
@@ -97,13 +95,5 @@ public class ResumeAfterKillIT {
 
     private static String log(Path file) throws IOException {
         return Files.exists(file) ? Files.readString(file) : "(no log)";
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (var all = Files.walk(dir)) {
-                all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
     }
 }

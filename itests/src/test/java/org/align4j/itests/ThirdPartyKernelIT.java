@@ -120,7 +120,8 @@ public class ThirdPartyKernelIT {
         a.putValue("Bundle-Version", "1.0.0");
         a.putValue("Bundle-Activator", ProbeAttention.class.getName());
         a.putValue("Import-Package", "org.align4j.api.attention;version=\"[1.0,2)\",org.osgi.framework,"
-                + "org.tensorflow,org.tensorflow.op,org.tensorflow.op.core,org.tensorflow.op.train,"
+                + "org.tensorflow,org.tensorflow.op,org.tensorflow.op.core,org.tensorflow.op.train,org.tensorflow.op.dtypes,"
+                + "org.tensorflow.op.math,org.tensorflow.op.nn,org.tensorflow.op.linalg,"
                 + "org.tensorflow.types,org.tensorflow.types.family,org.tensorflow.ndarray");
         Files.createDirectories(jar.getParent());
         String entry = ProbeAttention.class.getName().replace('.', '/') + ".class";
