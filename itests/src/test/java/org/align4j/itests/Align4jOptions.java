@@ -78,7 +78,7 @@ public final class Align4jOptions {
     public static Path tinyPipeline(Path dir, String attention, int steps) throws IOException {
         String yaml = String.join("\n",
                 "run: { name: tiny, workdir: '" + dir.resolve("run") + "', seed: 3 }",
-                "model: { layers: 1, d_model: 32, heads: 2, context: 16, attention: " + attention + " }",
+                "model: { layers: 1, d_model: 64, heads: 2, context: 16, attention: " + attention + " }",
                 "data:",
                 "  generate: { name: arithmetic, count: 3000, max_operand: 20 }",
                 "  validation_fraction: 0.1",
@@ -86,7 +86,7 @@ public final class Align4jOptions {
                 "stages:",
                 "  - trainer: pretrain",
                 "    loss: causal-lm",
-                "    optimizer: { name: adamw, lr: 1.0e-2, warmup: 5, schedule: cosine, clip_norm: 1.0 }",
+                "    optimizer: { name: adamw, lr: 3.0e-3, warmup: 5, schedule: cosine, clip_norm: 1.0 }",
                 "    steps: " + steps,
                 "    batch: 16",
                 "    log_every: 1",
