@@ -27,6 +27,11 @@ public final class AdamOptimizer implements Optimizer {
     static final String NAME = "adam";
 
     @Override
+    public void validate(Settings settings) {
+        new AdamUpdate.Hyper(settings, 0.0);
+    }
+
+    @Override
     public OptimizerStep build(Ops tf, List<Parameter> params, List<Operand<TFloat32>> grads,
             Operand<TFloat32> learningRate, Settings settings) {
         return AdamUpdate.build(tf, NAME, params, grads, learningRate, settings, false, 0.0);

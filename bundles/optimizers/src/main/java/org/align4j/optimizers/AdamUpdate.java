@@ -29,15 +29,33 @@ final class AdamUpdate {
     private AdamUpdate() {
     }
 
+    /** The settings of Adam and AdamW, checked (unknown keys, ranges) as they are read. */
+    static final class Hyper {
+        final double clipNorm;
+        final double weightDecay;
+        final double beta1;
+        final double beta2;
+        final double eps;
+
+        Hyper(Settings settings, double defaultWeightDecay) {
+            OptimizerSettings.checkKnown(settings, "beta1", "beta2", "eps");
+            clipNorm = OptimizerSettings.clipNorm(settings);
+            weightDecay = OptimizerSettings.weightDecay(settings, defaultWeightDecay);
+            beta1 = OptimizerSettings.decayRate(settings, "beta1", 0.9);
+            beta2 = OptimizerSettings.decayRate(settings, "beta2", 0.999);
+            eps = OptimizerSettings.positive(settings, "eps", 1e-8);
+        }
+    }
+
     /** @param decoupled AdamW's decoupled weight decay instead of Adam's L2 term in the gradient */
     static OptimizerStep build(Ops tf, String name, List<Parameter> params, List<Operand<TFloat32>> grads,
             Operand<TFloat32> learningRate, Settings settings, boolean decoupled, double defaultWeightDecay) {
-        OptimizerSettings.checkKnown(settings, "beta1", "beta2", "eps");
-        double clipNorm = OptimizerSettings.clipNorm(settings);
-        double weightDecay = OptimizerSettings.weightDecay(settings, defaultWeightDecay);
-        double beta1 = OptimizerSettings.decayRate(settings, "beta1", 0.9);
-        double beta2 = OptimizerSettings.decayRate(settings, "beta2", 0.999);
-        double eps = OptimizerSettings.positive(settings, "eps", 1e-8);
+        Hyper h = new Hyper(settings, defaultWeightDecay);
+        double clipNorm = h.clipNorm;
+        double weightDecay = h.weightDecay;
+        double beta1 = h.beta1;
+        double beta2 = h.beta2;
+        double eps = h.eps;
 
         StepGraph step = StepGraph.begin(tf, name, params, grads, learningRate, clipNorm);
         Parameter counter = step.scalar("step");

@@ -27,6 +27,11 @@ public final class AdamWOptimizer implements Optimizer {
     static final String NAME = "adamw";
 
     @Override
+    public void validate(Settings settings) {
+        new AdamUpdate.Hyper(settings, 0.01);
+    }
+
+    @Override
     public OptimizerStep build(Ops tf, List<Parameter> params, List<Operand<TFloat32>> grads,
             Operand<TFloat32> learningRate, Settings settings) {
         return AdamUpdate.build(tf, NAME, params, grads, learningRate, settings, true, 0.01);

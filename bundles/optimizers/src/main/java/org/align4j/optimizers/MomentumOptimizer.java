@@ -32,6 +32,15 @@ public final class MomentumOptimizer implements Optimizer {
     static final String NAME = "momentum";
 
     @Override
+    public void validate(Settings settings) {
+        OptimizerSettings.checkKnown(settings, "momentum", "nesterov");
+        OptimizerSettings.clipNorm(settings);
+        OptimizerSettings.weightDecay(settings, 0.0);
+        OptimizerSettings.decayRate(settings, "momentum", 0.9);
+        settings.getBoolean("nesterov", false);
+    }
+
+    @Override
     public OptimizerStep build(Ops tf, List<Parameter> params, List<Operand<TFloat32>> grads,
             Operand<TFloat32> learningRate, Settings settings) {
         OptimizerSettings.checkKnown(settings, "momentum", "nesterov");

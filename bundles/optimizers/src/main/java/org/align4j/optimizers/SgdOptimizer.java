@@ -26,6 +26,13 @@ public final class SgdOptimizer implements Optimizer {
     static final String NAME = "sgd";
 
     @Override
+    public void validate(Settings settings) {
+        OptimizerSettings.checkKnown(settings);
+        OptimizerSettings.clipNorm(settings);
+        OptimizerSettings.weightDecay(settings, 0.0);
+    }
+
+    @Override
     public OptimizerStep build(Ops tf, List<Parameter> params, List<Operand<TFloat32>> grads,
             Operand<TFloat32> learningRate, Settings settings) {
         OptimizerSettings.checkKnown(settings);

@@ -95,6 +95,9 @@ class OptimizerSettingsTest {
         assertEquals(message, e.getMessage());
         assertEquals("pipeline.yaml", e.source());
         assertEquals(before + 1, count(), "nothing but the learning-rate constant was added to the graph");
+        // validate() (what a pipeline calls before anything runs) rejects the same settings the same way
+        SettingsException v = assertThrows(SettingsException.class, () -> optimizer.validate(section(values)));
+        assertEquals(message, v.getMessage());
     }
 
     @Test
