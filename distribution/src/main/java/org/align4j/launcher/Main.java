@@ -32,6 +32,9 @@ import org.osgi.framework.launch.Framework;
  */
 public final class Main {
     private static final String EXIT_CODE = "align4j.exit.code";
+    /** Whether the interactive Gogo shell (the gogo.jline bundle) is started; not in headless runs. */
+    private static final String SHELL = "align4j.shell";
+    private static final String SHELL_BUNDLE = "org.apache.felix.gogo.jline";
 
     private Main() {
     }
@@ -61,9 +64,11 @@ public final class Main {
                 props.put("align4j.run.overrides",
                         Arrays.stream(args, 2, args.length).collect(Collectors.joining(";")));
                 props.put("gosh.args", "--nointeractive --noshutdown");
+                props.put(SHELL, "false");
                 break;
             case "shell":
                 props.remove("gosh.args");
+                props.put(SHELL, "true");
                 break;
             default:
                 System.err.println("align4j: unknown command \"" + command + "\"");
@@ -126,7 +131,9 @@ public final class Main {
         }
         framework.start();
         for (Bundle b : installed) {
-            if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null) {
+            boolean shell = SHELL_BUNDLE.equals(b.getSymbolicName());
+            if (b.getHeaders().get(Constants.FRAGMENT_HOST) == null
+                    && (!shell || Boolean.parseBoolean(props.get(SHELL)))) {
                 try {
                     b.start();
                 } catch (BundleException e) {
