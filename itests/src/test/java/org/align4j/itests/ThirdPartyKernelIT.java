@@ -4,10 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -17,10 +13,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 
 import javax.inject.Inject;
 
@@ -62,7 +54,7 @@ public class ThirdPartyKernelIT {
     @Test
     public void aKernelInstalledAtRuntimeIsUsedAndItsBundleMayStopMidRun() throws Exception {
         Path dir = Align4jOptions.scratch("third-party-kernel-run");
-        Path jar = buildProbeBundle(dir.resolve("probe-attention.jar"));
+        Path jar = ProbeBundles.build(dir.resolve("probe-attention.jar"), "com.example.probe.attention");
         Bundle probe = context.installBundle(jar.toUri().toString());
         probe.start();
 
@@ -108,34 +100,5 @@ public class ThirdPartyKernelIT {
             assertTrue(e.getMessage(), e.getMessage().contains("probe-mha") && e.getMessage().contains("mha"));
         }
         probe.uninstall();
-    }
-
-    /** Packs {@link ProbeAttention} into a bundle of its own, as a third party's build would. */
-    private static Path buildProbeBundle(Path jar) throws IOException {
-        Manifest m = new Manifest();
-        Attributes a = m.getMainAttributes();
-        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        a.putValue("Bundle-ManifestVersion", "2");
-        a.putValue("Bundle-SymbolicName", "com.example.probe.attention");
-        a.putValue("Bundle-Version", "1.0.0");
-        a.putValue("Bundle-Activator", ProbeAttention.class.getName());
-        a.putValue("Import-Package", "org.align4j.api.attention;version=\"[1.0,2)\",org.osgi.framework,"
-                + "org.tensorflow,org.tensorflow.op,org.tensorflow.op.core,org.tensorflow.op.train,org.tensorflow.op.dtypes,"
-                + "org.tensorflow.op.math,org.tensorflow.op.nn,org.tensorflow.op.linalg,"
-                + "org.tensorflow.types,org.tensorflow.types.family,org.tensorflow.ndarray");
-        Files.createDirectories(jar.getParent());
-        String entry = ProbeAttention.class.getName().replace('.', '/') + ".class";
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), m);
-                InputStream in = ProbeAttention.class.getClassLoader().getResourceAsStream(entry)) {
-            if (in == null) {
-                throw new IOException("cannot read " + entry + " from the test's class loader");
-            }
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            in.transferTo(bytes);
-            out.putNextEntry(new JarEntry(entry));
-            out.write(bytes.toByteArray());
-            out.closeEntry();
-        }
-        return jar;
     }
 }
