@@ -30,6 +30,8 @@ import org.align4j.api.train.Trainer;
 import org.align4j.api.train.TrainerService;
 import org.align4j.api.train.TrainingContext;
 import org.align4j.api.train.TrainingResult;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -98,7 +100,10 @@ public final class PretrainTrainer implements Trainer {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile AttentionKernel attention;
 
-    private volatile boolean deactivated;
+    /** Why this component was deactivated while a stage may run; null while it is active. */
+    private volatile String deactivated;
+    /** Held by the thread running a stage: deactivation waits for it to checkpoint and return. */
+    private final java.util.concurrent.locks.ReentrantLock running = new java.util.concurrent.locks.ReentrantLock();
 
     @Activate
     public PretrainTrainer(@Reference(name = "runtime") TensorFlowRuntime runtime,
@@ -123,13 +128,31 @@ public final class PretrainTrainer implements Trainer {
         this.attention = attention;
     }
 
+    /**
+     * A running stage checkpoints and stops at its next step; deactivation waits (up to a minute) for that, so the
+     * checkpoint is whole before the bundles it needs stop too (at shutdown they stop right after this one).
+     */
     @Deactivate
-    void deactivate() {
-        deactivated = true; // a running stage checkpoints and stops at its next step
+    void deactivate(BundleContext context) throws InterruptedException {
+        Bundle framework = context.getBundle(0);
+        deactivated = framework.getState() == Bundle.STOPPING ? "align4j is shutting down"
+                : "the trainer component was deactivated (its configuration was removed or a service it needs left)";
+        if (running.tryLock(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            running.unlock();
+        }
     }
 
     @Override
     public TrainingResult train(TrainingContext ctx) throws Exception {
+        running.lock();
+        try {
+            return trainLocked(ctx);
+        } finally {
+            running.unlock();
+        }
+    }
+
+    private TrainingResult trainLocked(TrainingContext ctx) throws Exception {
         PretrainSettings cfg = new PretrainSettings(ctx.settings());
         Tokenizer tokenizer = ctx.tokenizer();
         ModelConfig modelConfig = ModelConfig.from(ctx.model(), tokenizer.vocabSize());
@@ -201,9 +224,9 @@ public final class PretrainTrainer implements Trainer {
         long windowSteps = 0;
         double lossSum = 0;
         for (long step = start; step < cfg.steps; step++) {
-            if (ctx.stopRequested() || deactivated) {
+            if (ctx.stopRequested() || deactivated != null) {
                 Path at = save(ctx, graph, s, step, modelConfig, cfg.checkpointKeep);
-                String why = deactivated ? "the trainer component was deactivated" : ctx.stopReason();
+                String why = deactivated != null ? deactivated : ctx.stopReason();
                 ctx.publish(ctx.event(TrainingEvent.Kind.MESSAGE).step(step)
                         .message("stopped at step " + step + " (" + why + "); checkpoint " + at
                                 + "; run the same pipeline again to resume")
