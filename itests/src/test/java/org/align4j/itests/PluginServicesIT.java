@@ -4,6 +4,10 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -26,6 +30,8 @@ import org.align4j.api.pipeline.PipelineRunner;
 import org.align4j.api.runtime.TensorFlowRuntime;
 import org.align4j.api.tokenizer.TokenizerFactory;
 import org.align4j.api.train.Trainer;
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -106,6 +112,21 @@ public class PluginServicesIT {
             }
         }
         assertTrue("no pretrain trainer component", pretrain);
+    }
+
+    @Test
+    public void theGogoCommandsListThePlugins() throws Exception {
+        CommandProcessor gogo = context.getService(context.getServiceReference(CommandProcessor.class));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
+        try (CommandSession session = gogo.createSession(new ByteArrayInputStream(new byte[0]), print, print)) {
+            String table = String.valueOf(session.execute("align4j:plugins"));
+            for (String name : List.of("mha", "causal-lm", "adamw", "cosine", "bpe", "jsonl", "arithmetic", "pretrain")) {
+                assertTrue("align4j:plugins does not list " + name + ":\n" + table, table.contains(name));
+            }
+            assertTrue(table, table.contains("org.align4j.loss.lm"));
+            assertEquals("no run is in progress", String.valueOf(session.execute("align4j:stop")));
+        }
     }
 
     private <T> Set<String> names(Class<T> type) throws Exception {

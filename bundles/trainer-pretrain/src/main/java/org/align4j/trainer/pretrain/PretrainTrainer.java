@@ -247,6 +247,7 @@ public final class PretrainTrainer implements Trainer {
                 last.put(MetricNames.LOSS, lossSum / windowSteps);
                 ctx.publish(ctx.event(TrainingEvent.Kind.STEP).step(done).totalSteps(cfg.steps)
                         .metric(MetricNames.LOSS, out[0])
+                        .metric(MetricNames.PERPLEXITY, Math.exp(out[0]))
                         .metric(MetricNames.LEARNING_RATE, lr)
                         .metric(MetricNames.GRAD_NORM, out[1])
                         .metric(MetricNames.EPOCH, batches.epoch(done))
