@@ -91,4 +91,45 @@ public class PretrainIT {
         assertTrue("no metrics log at " + metrics, Files.isRegularFile(metrics));
         assertTrue(Files.readAllLines(metrics).size() >= 120);
     }
+
+    @Test
+    public void aUsersJsonlCorpusWithMalformedLinesFailsAtTheLineOrIsSkippedAndCounted() throws Exception {
+        Path dir = Align4jOptions.scratch("pretrain-user-data");
+        Path corpus = dir.resolve("corpus.jsonl");
+        List<String> lines = new ArrayList<>();
+        java.util.Random r = new java.util.Random(5);
+        for (int i = 0; i < 1500; i++) {
+            int a = r.nextInt(20);
+            int b = r.nextInt(20);
+            lines.add("{\"text\": \"" + a + "+" + b + "=" + (a + b) + "\"}");
+        }
+        lines.set(2, "{\"text\": \"1+1=2\""); // line 3: the object is not closed
+        lines.set(9, "{\"txt\": \"1+2=3\"}"); // line 10: no "text" field
+        Files.write(corpus, lines);
+        String yaml = String.join("\n",
+                "run: { name: user-data, workdir: '" + dir.resolve("run") + "', seed: 1 }",
+                "model: { layers: 1, d_model: 32, heads: 2, context: 16 }",
+                "data: { train: '" + corpus + "', validation_fraction: 0.1, tokenizer: { type: bpe, vocab: 280 } }",
+                "stages:",
+                "  - trainer: pretrain",
+                "    loss: causal-lm",
+                "    optimizer: { name: adam, lr: 3.0e-3 }",
+                "    steps: 5",
+                "    batch: 4",
+                "");
+        Path file = dir.resolve("pipeline.yaml");
+        Files.writeString(file, yaml);
+
+        try {
+            pipelines.run(file, Map.of());
+            org.junit.Assert.fail("a malformed line was accepted");
+        } catch (Exception e) {
+            assertTrue(e.getMessage(), e.getMessage().contains(corpus + ":3:"));
+        }
+
+        PipelineRunner.RunReport report = pipelines.run(file, Map.of("data.skip_malformed", "true"));
+        assertEquals(TrainingResult.Status.COMPLETED, report.stages().get(0).status());
+        assertEquals(Long.valueOf(2), report.counters().get("skipped_lines"));
+        assertEquals(Long.valueOf(1498), report.counters().get("documents"));
+    }
 }

@@ -121,7 +121,9 @@ public final class JsonlReader implements DatasetReader {
             return "";
         }
         int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        String first = nl < 0 ? s : s.substring(0, nl);
+        // Jackson adds where the object started, naming a "source" it has redacted: the file:line:column says it
+        return first.replaceAll("\\s*\\(start marker at \\[Source: .*\\)$", "");
     }
 
     private static Object nested(JsonNode n) {

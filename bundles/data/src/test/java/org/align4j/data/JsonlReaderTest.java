@@ -98,6 +98,10 @@ class JsonlReaderTest {
         assertTrue(error(trailing, settings()).startsWith(trailing + ":3:15: invalid JSON: Trailing token"),
                 error(trailing, settings()));
 
+        Path open = write("open.jsonl", ok + "{\"text\": \"a\"\n");
+        assertEquals(open + ":2:13: invalid JSON: Unexpected end-of-input: expected close marker for Object",
+                error(open, settings()));
+
         Path dup = write("dup.jsonl", "{\"text\": \"a\", \"text\": \"b\"}\n");
         assertTrue(error(dup, settings()).startsWith(dup + ":1:"), error(dup, settings()));
         assertTrue(error(dup, settings()).contains("invalid JSON: Duplicate field 'text'"), error(dup, settings()));

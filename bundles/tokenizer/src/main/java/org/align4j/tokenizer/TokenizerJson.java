@@ -162,7 +162,9 @@ final class TokenizerJson {
             return "";
         }
         int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        String first = nl < 0 ? s : s.substring(0, nl);
+        // Jackson adds where the object started, naming a "source" it has redacted: the file:line:column says it
+        return first.replaceAll("\\s*\\(start marker at \\[Source: .*\\)$", "");
     }
 
     /** Reads one parsed file; every error names the file and the JSON path of the field. */
