@@ -31,6 +31,20 @@ class TensorFlowRuntimeImplTest {
     }
 
     @Test
+    void sessionsWithXlaSwitchedOnRunAndGiveTheSameResult() {
+        TensorFlowRuntimeImpl rt = new TensorFlowRuntimeImpl("cpu", 1, 1, true, 7);
+        assertTrue(rt.xla());
+        try (Graph g = new Graph()) {
+            Ops tf = rt.ops(g);
+            // tanh(x) * 2 + 1 for x = 0.5: 1 + 2 * 0.46211716
+            var y = tf.math.add(tf.math.mul(tf.math.tanh(tf.constant(0.5f)), tf.constant(2f)), tf.constant(1f));
+            try (Session s = rt.openSession(g); Result r = s.runner().fetch(y).run()) {
+                assertEquals(1 + 2 * Math.tanh(0.5), ((TFloat32) r.get(0)).getFloat(), 1e-6);
+            }
+        }
+    }
+
+    @Test
     void rejectsUnknownDevicesAndGpuWithoutTheGpuBuild() {
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                 () -> new TensorFlowRuntimeImpl("tpu", 0, 0, false, 1));
