@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 import javax.inject.Inject;
 
+import org.align4j.api.attention.AttentionKernel;
 import org.align4j.api.metrics.TrainingEvent;
 import org.align4j.api.metrics.TrainingListener;
 import org.align4j.api.pipeline.PipelineRunner;
@@ -67,25 +68,38 @@ public class ThirdPartyKernelIT {
 
         // 2. its bundle stops while a run that uses it is training
         Path second = Align4jOptions.tinyPipeline(dir.resolve("b"), ProbeAttention.NAME, 80);
-        CountDownLatch training = new CountDownLatch(10);
+        CountDownLatch atStep10 = new CountDownLatch(1);
+        CountDownLatch bundleStopped = new CountDownLatch(1);
         List<Long> steps = new CopyOnWriteArrayList<>();
         ServiceRegistration<TrainingListener> reg = context.registerService(TrainingListener.class, e -> {
             if (e.kind() == TrainingEvent.Kind.STEP) {
                 steps.add(e.step());
-                training.countDown();
+                if (e.step() == 10) {
+                    // hold the training thread here until the kernel's bundle has stopped: mid-run for sure
+                    atStep10.countDown();
+                    try {
+                        bundleStopped.await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
             }
         }, null);
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
             Future<PipelineRunner.RunReport> run = pool.submit(() -> pipelines.run(second, Map.of()));
-            assertTrue("the run did not start training", training.await(120, TimeUnit.SECONDS));
+            assertTrue("the run did not reach step 10", atStep10.await(120, TimeUnit.SECONDS));
             probe.stop();
-            long stoppedAt = steps.get(steps.size() - 1);
+            assertEquals(Bundle.RESOLVED, probe.getState());
+            assertEquals("the kernel's service is still registered", 0,
+                    context.getServiceReferences(AttentionKernel.class, "(align4j.name=" + ProbeAttention.NAME + ")")
+                            .size());
+            bundleStopped.countDown();
             PipelineRunner.RunReport report = run.get(180, TimeUnit.SECONDS);
             TrainingResult result = report.stages().get(0);
             assertEquals(TrainingResult.Status.COMPLETED, result.status());
             assertEquals(80, result.step());
-            assertTrue("no step after the kernel's bundle stopped at " + stoppedAt, steps.contains(80L));
+            assertTrue("no step after the kernel's bundle stopped at step 10: " + steps, steps.contains(80L));
             assertTrue(Double.isFinite(result.metrics().get("eval_loss")));
         } finally {
             reg.unregister();
