@@ -119,6 +119,7 @@ public final class Main {
     }
 
     static int launch(Path home, Map<String, String> props) throws Exception {
+        deleteStaleCaches(Paths.get(props.get(Constants.FRAMEWORK_STORAGE)).getParent());
         Framework framework = new Felix(new HashMap<>(props));
         framework.init();
         Thread hook = new Thread(() -> stop(framework), "align4j-shutdown");
@@ -126,7 +127,8 @@ public final class Main {
         List<Bundle> installed = new ArrayList<>();
         try (Stream<Path> jars = Files.list(home.resolve("bundle"))) {
             for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).sorted().collect(Collectors.toList())) {
-                installed.add(framework.getBundleContext().installBundle(jar.toUri().toString()));
+                // in place, not copied into the cache: the TensorFlow bundle alone is 166 MB
+                installed.add(framework.getBundleContext().installBundle("reference:" + jar.toUri()));
             }
         }
         framework.start();
@@ -151,6 +153,24 @@ public final class Main {
         deleteTree(Paths.get(props.get(Constants.FRAMEWORK_STORAGE)));
         String code = System.getProperty(EXIT_CODE);
         return code == null ? 0 : Integer.parseInt(code);
+    }
+
+    /** Removes the framework caches of processes that are gone (killed before they could remove their own). */
+    static void deleteStaleCaches(Path data) throws IOException {
+        if (data == null || !Files.isDirectory(data)) {
+            return;
+        }
+        try (Stream<Path> caches = Files.list(data)) {
+            for (Path c : caches.collect(Collectors.toList())) {
+                String name = c.getFileName().toString();
+                if (name.matches("felix-cache-\\d+")) {
+                    long pid = Long.parseLong(name.substring("felix-cache-".length()));
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        deleteTree(c);
+                    }
+                }
+            }
+        }
     }
 
     /** Removes the framework cache of this process (it holds another copy of the TensorFlow bundle). */
