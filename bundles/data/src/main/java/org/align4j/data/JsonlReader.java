@@ -58,13 +58,25 @@ public final class JsonlReader implements DatasetReader {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     @Override
-    public ReadResult read(Path file, Settings settings) throws IOException {
+    public void validate(Settings settings) {
+        required(settings);
+    }
+
+    /** The fields every record must hold as strings; checks the settings as it reads them. */
+    private static Set<String> required(Settings settings) {
         settings.checkKnown(ReaderSettings.SKIP_MALFORMED, REQUIRE, ReaderSettings.FIELD);
-        boolean skip = settings.getBoolean(ReaderSettings.SKIP_MALFORMED, false);
+        settings.getBoolean(ReaderSettings.SKIP_MALFORMED, false);
         Set<String> required = new LinkedHashSet<>(ReaderSettings.names(settings, REQUIRE));
         if (settings.has(ReaderSettings.FIELD)) {
             required.add(ReaderSettings.field(settings));
         }
+        return required;
+    }
+
+    @Override
+    public ReadResult read(Path file, Settings settings) throws IOException {
+        Set<String> required = required(settings);
+        boolean skip = settings.getBoolean(ReaderSettings.SKIP_MALFORMED, false);
         List<Record> records = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         try (Utf8Lines lines = Utf8Lines.open(file)) {

@@ -36,12 +36,25 @@ public final class TextReader implements DatasetReader {
     static final String SPLIT = "split";
 
     @Override
-    public ReadResult read(Path file, Settings settings) throws IOException {
+    public void validate(Settings settings) {
+        split(settings);
+        ReaderSettings.field(settings);
+        settings.getBoolean(ReaderSettings.SKIP_MALFORMED, false);
+    }
+
+    /** How the text is cut into documents; checks the keys as it reads them. */
+    private static String split(Settings settings) {
         settings.checkKnown(SPLIT, ReaderSettings.FIELD, ReaderSettings.SKIP_MALFORMED);
         String split = settings.getString(SPLIT, "line");
         if (!split.equals("line") && !split.equals("paragraph") && !split.equals("file")) {
             throw settings.error(SPLIT, "expected line, paragraph or file, got \"" + split + "\"");
         }
+        return split;
+    }
+
+    @Override
+    public ReadResult read(Path file, Settings settings) throws IOException {
+        String split = split(settings);
         String field = ReaderSettings.field(settings);
         boolean skip = settings.getBoolean(ReaderSettings.SKIP_MALFORMED, false);
         boolean byLine = split.equals("line");

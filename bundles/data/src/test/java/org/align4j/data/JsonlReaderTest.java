@@ -192,6 +192,13 @@ class JsonlReaderTest {
         SettingsException req = assertThrows(SettingsException.class,
                 () -> reader.read(p, settings("require", List.of("text", 3))));
         assertEquals("run.yaml: require[1]: expected a field name, got 3", req.getMessage());
+        // validate() rejects the same settings the same way, without a file
+        for (Settings bad : List.of(settings("skip_malformd", true), settings("skip_malformed", "perhaps"),
+                settings("require", List.of("text", 3)))) {
+            String read = assertThrows(SettingsException.class, () -> reader.read(p, bad)).getMessage();
+            assertEquals(read, assertThrows(SettingsException.class, () -> reader.validate(bad)).getMessage());
+        }
+        reader.validate(settings("skip_malformed", true, "require", List.of("text")));
     }
 
     @Test

@@ -95,6 +95,10 @@ class TextReaderTest {
                 () -> reader.read(file(), JsonlReaderTest.settings("require", List.of("text"))));
         assertEquals("run.yaml: require: unknown setting (accepted here: split, field, skip_malformed)",
                 u.getMessage());
+        assertEquals(s.getMessage(), assertThrows(SettingsException.class,
+                () -> reader.validate(JsonlReaderTest.settings("split", "sentence"))).getMessage());
+        assertEquals(u.getMessage(), assertThrows(SettingsException.class,
+                () -> reader.validate(JsonlReaderTest.settings("require", List.of("text")))).getMessage());
         Path missing = dir.resolve("none.txt");
         NoSuchFileException e = assertThrows(NoSuchFileException.class,
                 () -> reader.read(missing, JsonlReaderTest.settings()));

@@ -37,21 +37,40 @@ public final class BpeTokenizerFactory implements TokenizerFactory {
     static final String SPECIAL_TOKENS = "special_tokens";
     static final String DEFAULT_EOS = "<|endoftext|>";
 
+    /** The training settings, checked as they are read. */
+    private static final class Params {
+        final List<String> specials;
+        final int vocab;
+        final int minFrequency;
+
+        Params(Settings settings) {
+            settings.checkKnown(VOCAB, MIN_FREQUENCY, SPECIAL_TOKENS);
+            specials = specialTokens(settings);
+            vocab = settings.getInt(VOCAB, 512);
+            int least = 256 + specials.size();
+            if (vocab < least) {
+                throw settings.error(VOCAB, "expected at least " + least + " (the 256 byte tokens and "
+                        + specials.size() + " special token" + (specials.size() == 1 ? "" : "s") + "), got " + vocab
+                        + "; a useful vocabulary is larger still, e.g. 512 to 8192");
+            }
+            minFrequency = settings.getInt(MIN_FREQUENCY, 2);
+            if (minFrequency < 1) {
+                throw settings.error(MIN_FREQUENCY, "expected a whole number of at least 1, got " + minFrequency);
+            }
+        }
+    }
+
+    @Override
+    public void validate(Settings settings) {
+        new Params(settings);
+    }
+
     @Override
     public Tokenizer train(Iterable<String> corpus, Settings settings, LongConsumer progress) {
-        settings.checkKnown(VOCAB, MIN_FREQUENCY, SPECIAL_TOKENS);
-        List<String> specials = specialTokens(settings);
-        int vocab = settings.getInt(VOCAB, 512);
-        int least = 256 + specials.size();
-        if (vocab < least) {
-            throw settings.error(VOCAB, "expected at least " + least + " (the 256 byte tokens and "
-                    + specials.size() + " special token" + (specials.size() == 1 ? "" : "s") + "), got " + vocab
-                    + "; a useful vocabulary is larger still, e.g. 512 to 8192");
-        }
-        int minFrequency = settings.getInt(MIN_FREQUENCY, 2);
-        if (minFrequency < 1) {
-            throw settings.error(MIN_FREQUENCY, "expected a whole number of at least 1, got " + minFrequency);
-        }
+        Params p = new Params(settings);
+        List<String> specials = p.specials;
+        int vocab = p.vocab;
+        int minFrequency = p.minFrequency;
         return BpeTrainer.train(corpus, vocab, minFrequency, specials, progress == null ? n -> { } : progress);
     }
 

@@ -194,6 +194,11 @@ class BpeTrainingTest {
                 () -> factory.train(List.of("x"), settings("vocab_size", 600), n -> { }));
         assertEquals("pipeline.yaml: vocab_size: unknown setting (accepted here: vocab, min_frequency,"
                 + " special_tokens)", unknown.getMessage());
+        // validate() (what a pipeline calls before anything runs) rejects them the same way
+        assertEquals(small.getMessage(), assertThrows(SettingsException.class,
+                () -> factory.validate(settings("vocab", 100))).getMessage());
+        assertEquals(unknown.getMessage(), assertThrows(SettingsException.class,
+                () -> factory.validate(settings("vocab_size", 600))).getMessage());
         SettingsException notList = assertThrows(SettingsException.class,
                 () -> factory.train(List.of("x"), settings("special_tokens", "<|eos|>"), n -> { }));
         assertTrue(notList.getMessage().startsWith("pipeline.yaml: special_tokens: expected a list of names"),

@@ -17,4 +17,11 @@ public interface CorpusGenerator {
 
     /** Settings: {@code count} (documents) and the generator's own keys. */
     List<String> generate(Settings settings, long seed);
+
+    /**
+     * Checks {@code settings} (unknown keys, types, ranges) the way {@link #generate} will read them, so a pipeline can
+     * reject a bad file before anything runs. The default accepts everything.
+     */
+    default void validate(Settings settings) {
+    }
 }

@@ -19,4 +19,11 @@ public interface DatasetReader {
     String NAME = "align4j.name";
 
     ReadResult read(Path file, Settings settings) throws IOException;
+
+    /**
+     * Checks {@code settings} (unknown keys, types, ranges) the way {@link #read} will read them, so a pipeline can
+     * reject a bad file before anything runs. The default accepts everything.
+     */
+    default void validate(Settings settings) {
+    }
 }

@@ -26,4 +26,11 @@ public interface TokenizerFactory {
 
     /** Loads a Hugging Face {@code tokenizer.json}; fails naming the file and the field on anything it cannot read. */
     Tokenizer load(Path file) throws IOException;
+
+    /**
+     * Checks {@code settings} (unknown keys, types, ranges) the way {@link #train} will read them, so a pipeline can
+     * reject a bad file before anything runs. The default accepts everything.
+     */
+    default void validate(Settings settings) {
+    }
 }

@@ -14,6 +14,9 @@ import java.util.regex.Pattern;
 import org.align4j.api.model.ModelConfig;
 import org.align4j.api.optim.LearningRateSchedule;
 import org.align4j.api.optim.Optimizer;
+import org.align4j.api.data.CorpusGenerator;
+import org.align4j.api.data.DatasetReader;
+import org.align4j.api.tokenizer.TokenizerFactory;
 import org.align4j.api.pipeline.Settings;
 import org.align4j.api.pipeline.SettingsException;
 import org.align4j.api.train.Trainer;
@@ -174,6 +177,9 @@ public final class PipelineValidator {
             generator = g.getString("name");
             require(PluginKind.GENERATOR, generator, g, data.asMap().get("generate") instanceof Map ? "name" : null);
             generateSettings = SettingsTrees.without(g, "name");
+            Settings checked = generateSettings;
+            CorpusGenerator gen = plugins.get(PluginKind.GENERATOR, generator, CorpusGenerator.class);
+            check(g, () -> gen.validate(checked));
             if (data.has("format")) {
                 throw data.error("format", "applies to data.train only (a generated corpus is written as jsonl)");
             }
@@ -212,6 +218,8 @@ public final class PipelineValidator {
         rs.put("field", field);
         Settings readerSettings = SettingsTrees.at(data.source(), data.has("reader") ? readerSection.path()
                 : data.path(), rs);
+        DatasetReader r = plugins.get(PluginKind.READER, format, DatasetReader.class);
+        check(readerSettings, () -> r.validate(readerSettings));
 
         // tokenizer: { type: bpe, vocab: 512 }, or just tokenizer: bpe
         String type = tokenizer.getString("type", tokenizer.getString("name", DEFAULT_TOKENIZER));
@@ -219,6 +227,8 @@ public final class PipelineValidator {
                 : tokenizer.has("type") ? "type" : tokenizer.has("name") ? "name" : null;
         require(PluginKind.TOKENIZER, type, tokenizer, typeKey);
         Settings tokenizerSettings = SettingsTrees.without(tokenizer, "type", "name");
+        TokenizerFactory tf = plugins.get(PluginKind.TOKENIZER, type, TokenizerFactory.class);
+        check(tokenizer, () -> tf.validate(tokenizerSettings));
         return new PipelinePlan.Data(generator, generateSettings, trainFile, format, field, fraction, skip,
                 readerSettings, type, tokenizerSettings);
     }

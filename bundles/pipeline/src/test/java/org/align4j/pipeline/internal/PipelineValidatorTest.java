@@ -1,5 +1,10 @@
 package org.align4j.pipeline.internal;
 
+import org.align4j.api.tokenizer.TokenizerFactory;
+import org.align4j.api.tokenizer.Tokenizer;
+import org.align4j.api.data.DatasetReader;
+import org.align4j.api.data.CorpusGenerator;
+import java.util.function.LongConsumer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -71,10 +76,37 @@ class PipelineValidatorTest {
                 .add(OPTIMIZER, "sgd", "org.align4j.optimizers", new RecordingOptimizer())
                 .add(SCHEDULE, "cosine", "org.align4j.optimizers", cosine)
                 .add(ATTENTION, "mha", "org.align4j.attention.standard", new Object())
-                .add(READER, "jsonl", "org.align4j.data", new Object())
-                .add(READER, "text", "org.align4j.data", new Object())
-                .add(GENERATOR, "arithmetic", "org.align4j.task.arithmetic", new Object())
-                .add(TOKENIZER, "bpe", "org.align4j.tokenizer", new Object())
+                .add(READER, "jsonl", "org.align4j.data", (DatasetReader) (f, s) -> null)
+                .add(READER, "text", "org.align4j.data", (DatasetReader) (f, s) -> null)
+                .add(GENERATOR, "arithmetic", "org.align4j.task.arithmetic", new CorpusGenerator() {
+                    @Override
+                    public List<String> generate(Settings settings, long seed) {
+                        return List.of();
+                    }
+
+                    @Override
+                    public void validate(Settings settings) {
+                        settings.checkKnown("count");
+                    }
+                })
+                .add(TOKENIZER, "bpe", "org.align4j.tokenizer", new TokenizerFactory() {
+                    @Override
+                    public Tokenizer train(Iterable<String> corpus, Settings settings, LongConsumer progress) {
+                        throw new UnsupportedOperationException("not called while validating");
+                    }
+
+                    @Override
+                    public Tokenizer load(Path file) {
+                        throw new UnsupportedOperationException("not called while validating");
+                    }
+
+                    @Override
+                    public void validate(Settings settings) {
+                        if (settings.getInt("vocab", 512) < 257) {
+                            throw settings.error("vocab", "expected at least 257");
+                        }
+                    }
+                })
                 .trainer("pretrain", "org.align4j.trainer.pretrain", null, pretrainRefs());
     }
 
@@ -224,6 +256,16 @@ class PipelineValidatorTest {
         assertTrue(errorWith("stages[0].optimizer.lr", "-1").endsWith("stages[0].optimizer.lr: must be > 0"));
         assertTrue(errorWith("stages[0].optimizer.beta3", "0.9").endsWith("stages[0].optimizer.beta3: unknown"
                 + " setting (accepted here: name, lr, schedule, warmup, min_lr, clip_norm, weight_decay)"));
+    }
+
+    @Test
+    void dataPluginsCheckTheirSettingsBeforeAnythingRuns() throws IOException {
+        String gen = error("data: { generate: { name: arithmetic, cuont: 5 } }", "stages:",
+                "  - { trainer: pretrain, loss: causal-lm, optimizer: adamw }");
+        assertTrue(gen.endsWith("data.generate.cuont: unknown setting (accepted here: count)"), gen);
+        String tok = error("data: { generate: arithmetic, tokenizer: { type: bpe, vocab: 100 } }", "stages:",
+                "  - { trainer: pretrain, loss: causal-lm, optimizer: adamw }");
+        assertTrue(tok.endsWith("data.tokenizer.vocab: expected at least 257"), tok);
     }
 
     @Test

@@ -28,31 +28,52 @@ public final class ArithmeticCorpusGenerator implements CorpusGenerator {
     static final String MAX_OPERAND = "max_operand";
     static final String OPS = "ops";
 
+    /** The settings, checked as they are read. */
+    private static final class Params {
+        final int count;
+        final int maxOperand;
+        final String ops;
+
+        Params(Settings settings) {
+            settings.checkKnown(COUNT, MAX_OPERAND, OPS);
+            count = settings.getInt(COUNT, 10_000);
+            if (count < 1) {
+                throw settings.error(COUNT, "expected a whole number of at least 1, got " + count);
+            }
+            maxOperand = settings.getInt(MAX_OPERAND, 99);
+            if (maxOperand < 1) {
+                throw settings.error(MAX_OPERAND, "expected a whole number of at least 1, got " + maxOperand);
+            }
+            ops = settings.getString(OPS, Arithmetic.OPERATORS);
+            if (ops.isEmpty()) {
+                throw settings.error(OPS,
+                        "expected one or more of the operators " + Arithmetic.OPERATORS + ", got \"\"");
+            }
+            for (int i = 0; i < ops.length(); i++) {
+                char c = ops.charAt(i);
+                if (Arithmetic.OPERATORS.indexOf(c) < 0) {
+                    throw settings.error(OPS, "'" + c + "' is not an operator; use characters from \""
+                            + Arithmetic.OPERATORS + "\", got \"" + ops + "\"");
+                }
+                if (ops.indexOf(c) != i) {
+                    throw settings.error(OPS,
+                            "'" + c + "' is listed twice in \"" + ops + "\"; list each operator once");
+                }
+            }
+        }
+    }
+
+    @Override
+    public void validate(Settings settings) {
+        new Params(settings);
+    }
+
     @Override
     public List<String> generate(Settings settings, long seed) {
-        settings.checkKnown(COUNT, MAX_OPERAND, OPS);
-        int count = settings.getInt(COUNT, 10_000);
-        if (count < 1) {
-            throw settings.error(COUNT, "expected a whole number of at least 1, got " + count);
-        }
-        int maxOperand = settings.getInt(MAX_OPERAND, 99);
-        if (maxOperand < 1) {
-            throw settings.error(MAX_OPERAND, "expected a whole number of at least 1, got " + maxOperand);
-        }
-        String ops = settings.getString(OPS, Arithmetic.OPERATORS);
-        if (ops.isEmpty()) {
-            throw settings.error(OPS, "expected one or more of the operators " + Arithmetic.OPERATORS + ", got \"\"");
-        }
-        for (int i = 0; i < ops.length(); i++) {
-            char c = ops.charAt(i);
-            if (Arithmetic.OPERATORS.indexOf(c) < 0) {
-                throw settings.error(OPS, "'" + c + "' is not an operator; use characters from \""
-                        + Arithmetic.OPERATORS + "\", got \"" + ops + "\"");
-            }
-            if (ops.indexOf(c) != i) {
-                throw settings.error(OPS, "'" + c + "' is listed twice in \"" + ops + "\"; list each operator once");
-            }
-        }
+        Params p = new Params(settings);
+        int count = p.count;
+        int maxOperand = p.maxOperand;
+        String ops = p.ops;
         SplittableRandom rnd = new SplittableRandom(seed);
         List<String> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {

@@ -114,6 +114,9 @@ class ArithmeticCorpusGeneratorTest {
     }
 
     private String error(Settings s) {
-        return assertThrows(SettingsException.class, () -> generator.generate(s, 1)).getMessage();
+        String message = assertThrows(SettingsException.class, () -> generator.generate(s, 1)).getMessage();
+        // validate() (what a pipeline calls before anything runs) rejects the same settings the same way
+        assertEquals(message, assertThrows(SettingsException.class, () -> generator.validate(s)).getMessage());
+        return message;
     }
 }
