@@ -63,7 +63,14 @@ public class DeployFolderIT {
             assertNotNull("FileInstall did not start the dropped bundle within 30 s", kernels.waitForService(30_000));
             ServiceReference<AttentionKernel> ref = kernels.getServiceReference();
             assertEquals("com.example.probe.deployed", ref.getBundle().getSymbolicName());
-            assertEquals(Bundle.ACTIVE, ref.getBundle().getState());
+            // The probe's activator registers the kernel inside start(), so the service is visible while the bundle
+            // is still STARTING; ACTIVE follows when start() returns.
+            Bundle probe = ref.getBundle();
+            long activeBy = System.currentTimeMillis() + 10_000;
+            while (probe.getState() == Bundle.STARTING && System.currentTimeMillis() < activeBy) {
+                Thread.sleep(20);
+            }
+            assertEquals(Bundle.ACTIVE, probe.getState());
 
             PipelineRunner.RunReport report = pipelines.run(
                     Align4jOptions.tinyPipeline(dir.resolve("run"), ProbeAttention.NAME, 10), Map.of());
