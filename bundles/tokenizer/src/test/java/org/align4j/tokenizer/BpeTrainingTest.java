@@ -173,14 +173,16 @@ class BpeTrainingTest {
     }
 
     @Test
-    void trainsFiftyThousandLinesQuickly() {
+    void trainsOnFiftyThousandLines() {
+        // Scale check only; how fast this is belongs in a benchmark, not in a timed unit test.
         List<String> corpus = RandomText.corpus(15, 50_000);
         long t0 = System.nanoTime();
         Tokenizer t = factory.train(corpus, settings("vocab", 2048), n -> { });
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertEquals(2048, t.vocabSize());
-        // Generous bound for a loaded 2-core CI machine; typically well under 2 s.
-        assertTrue(seconds < 30, "training took " + seconds + " s");
+        for (String line : corpus.subList(0, 200)) {
+            assertEquals(line, t.decode(t.encode(line)));
+        }
         System.out.printf("bpe: 50k lines, vocab 2048 trained in %.2f s%n", seconds);
     }
 
