@@ -9,6 +9,7 @@ import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import org.align4j.api.train.Trainer;
@@ -16,6 +17,7 @@ import org.align4j.pipeline.internal.PluginInfo;
 import org.align4j.pipeline.internal.TrainerInfo;
 import org.align4j.pipeline.internal.Trainers;
 import org.align4j.pipeline.internal.Texts;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.InvalidSyntaxException;
@@ -104,7 +106,7 @@ final class ScrTrainers implements Trainers {
 
     @Override
     public Stage start(TrainerInfo trainer, String configName, Map<String, Object> properties, Duration wait,
-            Runnable onGone) throws Exception {
+            Consumer<String> onGone) throws Exception {
         String run = String.valueOf(properties.get(Trainer.RUN));
         Configuration config = configAdmin.getFactoryConfiguration(trainer.pid(), configName, "?");
         config.update(new Hashtable<>(properties));
@@ -116,7 +118,8 @@ final class ScrTrainers implements Trainers {
             public void removedService(ServiceReference<Trainer> reference, Trainer service) {
                 super.removedService(reference, service);
                 if (!closing[0]) {
-                    onGone.run();
+                    onGone.accept(context.getBundle(0).getState() == Bundle.STOPPING ? "align4j is shutting down"
+                            : null);
                 }
             }
         };

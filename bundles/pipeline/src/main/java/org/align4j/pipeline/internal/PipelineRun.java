@@ -242,10 +242,10 @@ public final class PipelineRun {
         String configName = plan.name + "-" + stage.index;
         TrainingResult result;
         boolean[] running = {true};
-        try (Trainers.Stage s = trainers.start(stage.trainer, configName, stage.configuration, trainerWait, () -> {
+        try (Trainers.Stage s = trainers.start(stage.trainer, configName, stage.configuration, trainerWait, why -> {
             if (running[0]) {
-                state.requestStop("the trainer of stage " + stage.label() + " went away (its bundle or a plugin it"
-                        + " needs stopped)");
+                state.requestStop(why != null ? why : "the trainer of stage " + stage.label() + " went away (its"
+                        + " bundle or a plugin it needs stopped)");
             }
         })) {
             StageContext context = new StageContext(plan.name, stage.label(), stage.dir, plan.workDir,

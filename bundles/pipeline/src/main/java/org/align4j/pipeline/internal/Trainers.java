@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import org.align4j.api.train.Trainer;
 
@@ -24,11 +25,12 @@ public interface Trainers {
      *
      * @param configName the factory configuration's name, {@code <run>-<index>}
      * @param properties the configuration ({@code align4j.run}, {@code <ref>.target}, {@code stage.*})
-     * @param onGone called if the configured trainer service goes away while the stage holds it
+     * @param onGone called if the configured trainer service goes away while the stage holds it, with why when that
+     *        is known (the framework is shutting down) or {@code null}
      * @throws IllegalStateException when the trainer did not appear within {@code wait}, saying why
      */
     Stage start(TrainerInfo trainer, String configName, Map<String, Object> properties, Duration wait,
-            Runnable onGone) throws Exception;
+            Consumer<String> onGone) throws Exception;
 
     /** A configured trainer; closing deletes its configuration. */
     interface Stage extends AutoCloseable {

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import org.align4j.api.train.Trainer;
 
@@ -47,8 +48,15 @@ final class FakeRegistry implements Plugins, Trainers {
     final List<Config> configs = new ArrayList<>();
     final List<Duration> waits = new ArrayList<>();
     int closed;
+    /** What the stage started last asked to hear when its trainer goes away. */
+    private volatile Consumer<String> onGone;
     /** When set, {@link #start} fails with this message (the trainer did not appear). */
     String startFailure;
+
+    /** As if the trainer of the running stage were unregistered, for the reason given ({@code null}: unknown). */
+    void trainerGone(String why) {
+        onGone.accept(why);
+    }
 
     FakeRegistry add(String type, String name, String bundle, Object service) {
         services.add(new Entry(new PluginInfo(name, List.of(type), bundle, "0.1.0"), service));
@@ -126,9 +134,10 @@ final class FakeRegistry implements Plugins, Trainers {
 
     @Override
     public Stage start(TrainerInfo trainer, String configName, Map<String, Object> properties, Duration wait,
-            Runnable onGone) {
+            Consumer<String> onGone) {
         Config c = new Config(trainer.pid(), configName, properties);
         configs.add(c);
+        this.onGone = onGone;
         if (startFailure != null) {
             c.deleted = true;
             throw new IllegalStateException(startFailure);

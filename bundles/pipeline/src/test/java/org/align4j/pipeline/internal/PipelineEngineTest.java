@@ -393,4 +393,32 @@ class PipelineEngineTest {
         assertEquals("shutdown", contexts.get(0).stopReason());
         assertEquals(List.of(), engine.running());
     }
+
+    @Test
+    void aTrainerThatGoesAwayStopsTheRunAndSaysWhy() throws Exception {
+        atStep = (c, s) -> {
+            if (s == 2) {
+                registry.trainerGone(null); // its bundle, or a plugin it needs, stopped
+            }
+            return null;
+        };
+        RunOutcome out = engine.run(pipeline(GENERATE), Map.of());
+        assertTrue(out.stopped());
+        assertEquals("the trainer of stage 0:pretrain went away (its bundle or a plugin it needs stopped)",
+                contexts.get(0).stopReason());
+    }
+
+    @Test
+    void aTrainerGoneAtShutdownSaysSo() throws Exception {
+        atStep = (c, s) -> {
+            if (s == 2) {
+                registry.trainerGone("align4j is shutting down");
+            }
+            return null;
+        };
+        RunOutcome out = engine.run(pipeline(GENERATE), Map.of());
+        assertTrue(out.stopped());
+        assertEquals("align4j is shutting down", contexts.get(0).stopReason());
+        assertTrue(events.stream().noneMatch(e -> String.valueOf(e.message()).contains("went away")), events::toString);
+    }
 }
