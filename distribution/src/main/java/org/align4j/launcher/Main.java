@@ -19,6 +19,7 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.launch.Framework;
+import org.osgi.framework.startlevel.BundleStartLevel;
 
 /**
  * Starts align4j: an embedded Felix framework with every jar of {@code bundle/} installed and started, Felix
@@ -28,13 +29,19 @@ import org.osgi.framework.launch.Framework;
  * failed, 2 invalid pipeline file, 3 stopped and resumable), or</li>
  * <li>{@code shell}: the Gogo shell ({@code align4j:run}, {@code align4j:plugins}, {@code lb}, ...).</li>
  * </ul>
- * Ctrl-C (SIGINT/SIGTERM) stops the framework: a running stage writes a checkpoint first.
+ * Ctrl-C (SIGINT/SIGTERM) stops the framework: a running stage writes a checkpoint first, and {@code run} still exits
+ * with its status (3, stopped and resumable) rather than the signal's.
+ * <p>
+ * align4j's own bundles start at {@link #ALIGN4J_START_LEVEL}, after the services they need (SCR, ConfigAdmin,
+ * FileInstall and the plugin bundles it installs, at level 1), so at shutdown they stop first: the running trainer
+ * checkpoints and the pipeline reports while everything they use is still there.
  */
 public final class Main {
     private static final String EXIT_CODE = "align4j.exit.code";
     /** Whether the interactive Gogo shell (the gogo.jline bundle) is started; not in headless runs. */
     private static final String SHELL = "align4j.shell";
     private static final String SHELL_BUNDLE = "org.apache.felix.gogo.jline";
+    static final int ALIGN4J_START_LEVEL = 2;
 
     private Main() {
     }
@@ -109,6 +116,7 @@ public final class Main {
         p.putIfAbsent(Constants.FRAMEWORK_STORAGE, data.resolve("felix-cache-" + ProcessHandle.current().pid()).toString());
         p.putIfAbsent(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         p.putIfAbsent("felix.fileinstall.dir", home.resolve("deploy").toString());
+        p.putIfAbsent(Constants.FRAMEWORK_BEGINNING_STARTLEVEL, String.valueOf(ALIGN4J_START_LEVEL));
         p.put("align4j.home", home.toString());
         // System properties -Dx=y given to the JVM override conf/framework.properties for framework keys.
         System.getProperties().stringPropertyNames().stream()
@@ -122,13 +130,28 @@ public final class Main {
         deleteStaleCaches(Paths.get(props.get(Constants.FRAMEWORK_STORAGE)).getParent());
         Framework framework = new Felix(new HashMap<>(props));
         framework.init();
-        Thread hook = new Thread(() -> stop(framework), "align4j-shutdown");
+        Path cache = Paths.get(props.get(Constants.FRAMEWORK_STORAGE));
+        Thread hook = new Thread(() -> {
+            stop(framework);
+            String code = System.getProperty(EXIT_CODE);
+            if (code != null) {
+                // a signal ended the JVM, but the run reported how it ended: exit with that, not 128+signal
+                deleteTree(cache);
+                System.out.flush();
+                System.err.flush();
+                Runtime.getRuntime().halt(Integer.parseInt(code));
+            }
+        }, "align4j-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         List<Bundle> installed = new ArrayList<>();
         try (Stream<Path> jars = Files.list(home.resolve("bundle"))) {
             for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).sorted().collect(Collectors.toList())) {
                 // in place, not copied into the cache: the TensorFlow bundle alone is 166 MB
-                installed.add(framework.getBundleContext().installBundle("reference:" + jar.toUri()));
+                Bundle b = framework.getBundleContext().installBundle("reference:" + jar.toUri());
+                if (b.getSymbolicName() != null && b.getSymbolicName().startsWith("org.align4j.")) {
+                    b.adapt(BundleStartLevel.class).setStartLevel(ALIGN4J_START_LEVEL);
+                }
+                installed.add(b);
             }
         }
         framework.start();
@@ -150,7 +173,7 @@ public final class Main {
         } catch (IllegalStateException shuttingDown) {
             // already running: nothing to remove
         }
-        deleteTree(Paths.get(props.get(Constants.FRAMEWORK_STORAGE)));
+        deleteTree(cache);
         String code = System.getProperty(EXIT_CODE);
         return code == null ? 0 : Integer.parseInt(code);
     }

@@ -19,7 +19,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The distribution as a user runs it: {@code bin/align4j run}, killed with SIGKILL after a checkpoint, then run again.
- * With fixed seeds and one thread per op the resumed run's per-step losses equal an uninterrupted run's.
+ * With fixed seeds and one thread per op the resumed run's per-step losses equal an uninterrupted run's. Stopped with
+ * SIGTERM (Ctrl-C), it checkpoints at the step it is at, says so, exits with 3, and the next run goes on from there.
  */
 public class ResumeAfterKillIT {
     private static final int STEPS = 60;
@@ -64,6 +65,62 @@ public class ResumeAfterKillIT {
             }
         }
         assertTrue("per-step losses differ: " + differ, differ.isEmpty());
+    }
+
+    @Test
+    public void aTerminatedRunCheckpointsWhereItIsExitsWith3AndResumes() throws Exception {
+        Path dir = Align4jOptions.scratch("terminate");
+        Path file = Align4jOptions.tinyPipeline(dir.resolve("t"), "mha", 150);
+        Path metrics = dir.resolve("t/run/metrics.jsonl");
+        Process p = start(file, dir.resolve("t-1.log"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        while (lastStep(metrics) < 25 && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue("the run did not reach step 25: " + log(dir.resolve("t-1.log")), lastStep(metrics) >= 25);
+        p.destroy(); // SIGTERM, as Ctrl-C or a scheduler's stop would be
+        assertTrue("the run did not stop within 60 s of SIGTERM", p.waitFor(60, TimeUnit.SECONDS));
+        String first = log(dir.resolve("t-1.log"));
+        assertEquals(first, 3, p.exitValue());
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("stopped at step (\\d+) \\(align4j is shutting down\\); checkpoint (\\S+);").matcher(first);
+        assertTrue("the trainer did not say where it stopped: " + first, m.find());
+        long stoppedAt = Long.parseLong(m.group(1));
+        assertTrue(first, stoppedAt >= 25 && stoppedAt < 150);
+        assertTrue(first, Files.isDirectory(dir.resolve("t/run/stage-0-pretrain/checkpoint-" + stoppedAt)));
+        assertTrue(first, first.contains("run tiny stopped in "));
+        assertTrue(first, first.contains("): align4j is shutting down"));
+        assertTrue(first, first.contains("to resume, run the same pipeline again"));
+        assertTrue("the framework cache of the stopped process is left: " + first,
+                Files.list(dir.resolve("t/data")).noneMatch(c -> c.getFileName().toString().startsWith("felix-cache")));
+
+        Process again = start(file, dir.resolve("t-2.log"));
+        assertTrue("the resumed run did not finish", again.waitFor(240, TimeUnit.SECONDS));
+        String second = log(dir.resolve("t-2.log"));
+        assertEquals(second, 0, again.exitValue());
+        assertTrue(second, second.contains("resuming from") && second.contains("checkpoint-" + stoppedAt));
+        assertTrue(second, second.contains("stage 0:pretrain completed at step 150"));
+        assertEquals(150, stepLosses(metrics).size());
+    }
+
+    /** The highest step logged so far; the last line may be half written. */
+    private static long lastStep(Path metrics) throws IOException {
+        if (!Files.exists(metrics)) {
+            return 0;
+        }
+        long last = 0;
+        ObjectMapper json = new ObjectMapper();
+        for (String line : Files.readAllLines(metrics)) {
+            try {
+                JsonNode e = json.readTree(line);
+                if (e != null && "STEP".equals(e.path("kind").asText())) {
+                    last = Math.max(last, e.path("step").asLong());
+                }
+            } catch (IOException partial) {
+                // the writer is mid-line
+            }
+        }
+        return last;
     }
 
     private static Process start(Path pipeline, Path logFile) throws IOException {

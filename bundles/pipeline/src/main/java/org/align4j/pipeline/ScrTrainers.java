@@ -118,8 +118,7 @@ final class ScrTrainers implements Trainers {
             public void removedService(ServiceReference<Trainer> reference, Trainer service) {
                 super.removedService(reference, service);
                 if (!closing[0]) {
-                    onGone.accept(context.getBundle(0).getState() == Bundle.STOPPING ? "align4j is shutting down"
-                            : null);
+                    onGone.accept(shutdown());
                 }
             }
         };
@@ -152,10 +151,24 @@ final class ScrTrainers implements Trainers {
             }
 
             @Override
+            public String stopCause() {
+                return shutdown();
+            }
+
+            @Override
             public void close() {
                 cleanup.run();
             }
         };
+    }
+
+    /** "align4j is shutting down" while the framework stops, else {@code null}. */
+    private String shutdown() {
+        try {
+            return context.getBundle(0).getState() == Bundle.STOPPING ? "align4j is shutting down" : null;
+        } catch (IllegalStateException stale) {
+            return "align4j is shutting down"; // this bundle's context is no longer valid: it is stopping too
+        }
     }
 
     private String explain(TrainerInfo trainer, String run, Duration wait) {

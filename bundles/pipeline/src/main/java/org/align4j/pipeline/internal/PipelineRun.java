@@ -256,6 +256,12 @@ public final class PipelineRun {
             } finally {
                 running[0] = false; // deleting the configuration next unregisters the trainer: that is no stop
             }
+            if (result != null && result.status() == TrainingResult.Status.STOPPED && !state.stopRequested()) {
+                // the trainer stopped by itself (e.g. its component was deactivated): the run stops with it
+                String why = s.stopCause();
+                state.requestStop(why != null ? why : "trainer " + stage.trainer + " stopped stage " + stage.label()
+                        + " by itself (its messages above say why)");
+            }
         }
         if (result == null) {
             throw new IllegalStateException("trainer " + stage.trainer + " returned no result");

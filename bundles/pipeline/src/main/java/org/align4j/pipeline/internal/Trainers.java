@@ -36,6 +36,14 @@ public interface Trainers {
     interface Stage extends AutoCloseable {
         Trainer trainer();
 
+        /**
+         * Why the trainer may have stopped its stage by itself, as far as the framework knows ("align4j is shutting
+         * down"), or {@code null}.
+         */
+        default String stopCause() {
+            return null;
+        }
+
         @Override
         void close();
     }

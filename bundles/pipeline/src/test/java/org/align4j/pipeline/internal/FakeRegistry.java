@@ -48,6 +48,8 @@ final class FakeRegistry implements Plugins, Trainers {
     final List<Config> configs = new ArrayList<>();
     final List<Duration> waits = new ArrayList<>();
     int closed;
+    /** What a stage's {@link Stage#stopCause()} says. */
+    volatile String stopCause;
     /** What the stage started last asked to hear when its trainer goes away. */
     private volatile Consumer<String> onGone;
     /** When set, {@link #start} fails with this message (the trainer did not appear). */
@@ -147,6 +149,11 @@ final class FakeRegistry implements Plugins, Trainers {
             @Override
             public Trainer trainer() {
                 return t;
+            }
+
+            @Override
+            public String stopCause() {
+                return stopCause;
             }
 
             @Override

@@ -421,4 +421,26 @@ class PipelineEngineTest {
         assertEquals("align4j is shutting down", contexts.get(0).stopReason());
         assertTrue(events.stream().noneMatch(e -> String.valueOf(e.message()).contains("went away")), events::toString);
     }
+
+    @Test
+    void aTrainerThatStopsByItselfStopsTheRunWithAReason() throws Exception {
+        atStep = (c, s) -> s == 2 ? Status.STOPPED : null;
+        RunOutcome out = engine.run(pipeline(GENERATE), Map.of());
+        assertTrue(out.stopped());
+        assertEquals("trainer pretrain 0.1.0 [org.align4j.trainer.pretrain] stopped stage 0:pretrain by itself (its"
+                + " messages above say why)", out.stopReason());
+        assertEquals(Kind.RUN_FAILED, events.get(events.size() - 1).kind());
+        assertEquals("stopped: trainer pretrain 0.1.0 [org.align4j.trainer.pretrain] stopped stage 0:pretrain by itself"
+                + " (its messages above say why); run the same pipeline again to resume", events.get(events.size() - 1).message());
+    }
+
+    @Test
+    void aTrainerThatStopsByItselfAtShutdownSaysSo() throws Exception {
+        registry.stopCause = "align4j is shutting down";
+        atStep = (c, s) -> s == 2 ? Status.STOPPED : null;
+        RunOutcome out = engine.run(pipeline(GENERATE), Map.of());
+        assertEquals("align4j is shutting down", out.stopReason());
+        assertTrue(out.toString().startsWith("run tiny stopped in "), out.toString());
+        assertTrue(out.toString().contains("): align4j is shutting down\n"), out.toString());
+    }
 }
