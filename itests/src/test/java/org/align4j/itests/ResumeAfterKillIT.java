@@ -1,21 +1,20 @@
 package org.align4j.itests;
 
+import static org.align4j.itests.DistributionRuns.lastStep;
+import static org.align4j.itests.DistributionRuns.log;
+import static org.align4j.itests.DistributionRuns.start;
+import static org.align4j.itests.DistributionRuns.stepLosses;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.Test;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The distribution as a user runs it: {@code bin/align4j run}, killed with SIGKILL after a checkpoint, then run again.
@@ -101,56 +100,5 @@ public class ResumeAfterKillIT {
         assertTrue(second, second.contains("resuming from") && second.contains("checkpoint-" + stoppedAt));
         assertTrue(second, second.contains("stage 0:pretrain completed at step 150"));
         assertEquals(150, stepLosses(metrics).size());
-    }
-
-    /** The highest step logged so far; the last line may be half written. */
-    private static long lastStep(Path metrics) throws IOException {
-        if (!Files.exists(metrics)) {
-            return 0;
-        }
-        long last = 0;
-        ObjectMapper json = new ObjectMapper();
-        for (String line : Files.readAllLines(metrics)) {
-            try {
-                JsonNode e = json.readTree(line);
-                if (e != null && "STEP".equals(e.path("kind").asText())) {
-                    last = Math.max(last, e.path("step").asLong());
-                }
-            } catch (IOException partial) {
-                // the writer is mid-line
-            }
-        }
-        return last;
-    }
-
-    private static Process start(Path pipeline, Path logFile) throws IOException {
-        Path dist = Align4jOptions.distribution();
-        ProcessBuilder pb = new ProcessBuilder(dist.resolve("bin/align4j").toString(), "run", pipeline.toString());
-        pb.environment().put("ALIGN4J_OPTS", "-Xmx2g -Dalign4j.tensorflow.intraOpThreads=1"
-                + " -Dalign4j.tensorflow.interOpThreads=1"
-                + " -Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir"));
-        pb.environment().put("ALIGN4J_DATA", pipeline.getParent().resolve("data").toString());
-        pb.redirectErrorStream(true).redirectOutput(logFile.toFile());
-        return pb.start();
-    }
-
-    /** The last loss logged for each step: a resumed run appends to the log of the run it resumes. */
-    private static Map<Long, Double> stepLosses(Path metrics) throws IOException {
-        Map<Long, Double> out = new TreeMap<>();
-        ObjectMapper json = new ObjectMapper();
-        for (String line : Files.readAllLines(metrics)) {
-            if (line.isBlank()) {
-                continue;
-            }
-            JsonNode e = json.readTree(line);
-            if ("STEP".equals(e.path("kind").asText())) {
-                out.put(e.path("step").asLong(), e.path("metrics").path("loss").asDouble());
-            }
-        }
-        return out;
-    }
-
-    private static String log(Path file) throws IOException {
-        return Files.exists(file) ? Files.readString(file) : "(no log)";
     }
 }

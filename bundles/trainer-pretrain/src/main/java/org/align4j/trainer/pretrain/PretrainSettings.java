@@ -1,9 +1,14 @@
 package org.align4j.trainer.pretrain;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import org.align4j.api.pipeline.Settings;
+import org.align4j.training.LoopSettings;
 
 /**
- * The settings of a {@code pretrain} stage (one {@code stages[i]} section of a pipeline file):
+ * The settings of a {@code pretrain} stage (one {@code stages[i]} section of a pipeline file): the loop's keys
+ * ({@link LoopSettings}) plus {@code loss} and {@code sample}:
  *
  * <pre>
  * - trainer: pretrain
@@ -18,49 +23,41 @@ import org.align4j.api.pipeline.Settings;
  * </pre>
  */
 final class PretrainSettings {
+    final LoopSettings loop;
     final int steps;
     final int batch;
-    final int logEvery;
-    final int evalEvery;
     final int evalBatches;
+    final int evalEvery;
     final int checkpointEvery;
     final int checkpointKeep;
+    final String scheduleName;
     final int sampleCount;
     final int sampleMaxTokens;
     final double sampleTemperature;
-    final java.util.List<String> samplePrompts;
-    final Settings optimizer;
-    final String scheduleName;
+    final List<String> samplePrompts;
 
     PretrainSettings(Settings s) {
-        s.checkKnown("trainer", "loss", "optimizer", "steps", "batch", "log_every", "eval", "checkpoint", "sample");
-        steps = s.getInt("steps", 1000, 1, Integer.MAX_VALUE);
-        batch = s.getInt("batch", 16, 1, 1 << 16);
-        logEvery = s.getInt("log_every", 1, 1, Integer.MAX_VALUE);
-        Settings eval = s.section("eval").checkKnown("every", "batches");
-        evalEvery = eval.getInt("every", 0, 0, Integer.MAX_VALUE);
-        evalBatches = eval.getInt("batches", 16, 1, 1 << 20);
-        Settings ckpt = s.section("checkpoint").checkKnown("every", "keep");
-        checkpointEvery = ckpt.getInt("every", 0, 0, Integer.MAX_VALUE);
-        checkpointKeep = ckpt.getInt("keep", 3, 1, 1000);
+        loop = new LoopSettings(s, "loss", "sample");
+        steps = loop.steps;
+        batch = loop.batch;
+        evalBatches = loop.evalBatches;
+        evalEvery = loop.evalEvery;
+        checkpointEvery = loop.checkpointEvery;
+        checkpointKeep = loop.checkpointKeep;
+        scheduleName = loop.scheduleName;
         Settings sample = s.section("sample").checkKnown("count", "max_tokens", "temperature", "prompts");
         sampleCount = sample.getInt("count", 0, 0, 1000);
         sampleMaxTokens = sample.getInt("max_tokens", 32, 1, 1 << 16);
         sampleTemperature = sample.getDouble("temperature", 0.8, 0.0, 100.0);
-        java.util.List<String> prompts = new java.util.ArrayList<>();
+        List<String> prompts = new ArrayList<>();
         Object p = sample.asMap().get("prompts");
-        if (p instanceof java.util.List) {
-            for (Object o : (java.util.List<?>) p) {
+        if (p instanceof List) {
+            for (Object o : (List<?>) p) {
                 prompts.add(String.valueOf(o));
             }
         } else if (p != null) {
             throw sample.error("prompts", "expected a list of strings");
         }
-        samplePrompts = java.util.List.copyOf(prompts);
-        optimizer = s.section("optimizer");
-        if (!optimizer.has("name")) {
-            throw optimizer.error("name", "missing (required): which optimizer, e.g. adamw");
-        }
-        scheduleName = optimizer.getString("schedule", "cosine");
+        samplePrompts = List.copyOf(prompts);
     }
 }

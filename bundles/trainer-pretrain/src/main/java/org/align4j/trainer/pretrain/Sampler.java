@@ -2,22 +2,20 @@ package org.align4j.trainer.pretrain;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
-
-import org.tensorflow.Session;
+import java.util.function.Function;
 
 /**
  * Generates text from the trained model by re-running the whole prefix for each new token (no KV cache: fine for
  * the few short samples printed at the end of a run). Temperature 0 is greedy decoding.
  */
 final class Sampler {
-    private final LmGraph graph;
-    private final Session session;
+    private final Function<int[], float[]> nextLogits;
     private final int context;
     private final int eos;
 
-    Sampler(LmGraph graph, Session session, int context, int eos) {
-        this.graph = graph;
-        this.session = session;
+    /** @param nextLogits the next-token logits ({@code [V]}) after a context of ids */
+    Sampler(Function<int[], float[]> nextLogits, int context, int eos) {
+        this.nextLogits = nextLogits;
         this.context = context;
         this.eos = eos;
     }
@@ -30,7 +28,7 @@ final class Sampler {
         int len = prompt.length + 1;
         for (int n = 0; n < maxTokens; n++) {
             int from = Math.max(0, len - context);
-            float[] logits = graph.nextLogits(session, Arrays.copyOfRange(seq, from, len));
+            float[] logits = nextLogits.apply(Arrays.copyOfRange(seq, from, len));
             int next = temperature <= 0 ? argmax(logits) : draw(logits, temperature, random);
             if (next == eos) {
                 break;

@@ -32,8 +32,8 @@ class PretrainSettingsTest {
     void errorsNameFileAndKey() {
         SettingsException unknown = assertThrows(SettingsException.class, () -> new PretrainSettings(
                 Settings.of("p.yaml", Map.of("trainer", "pretrain", "stpes", 5, "optimizer", Map.of("name", "sgd")))));
-        assertEquals("p.yaml: stpes: unknown setting (accepted here: trainer, loss, optimizer, steps, batch,"
-                + " log_every, eval, checkpoint, sample)", unknown.getMessage());
+        assertEquals("p.yaml: stpes: unknown setting (accepted here: trainer, init, model, data, steps, batch,"
+                + " log_every, eval, checkpoint, optimizer, loss, sample)", unknown.getMessage());
         SettingsException range = assertThrows(SettingsException.class, () -> new PretrainSettings(
                 Settings.of("p.yaml", Map.of("batch", 0, "optimizer", Map.of("name", "sgd")))));
         assertEquals("p.yaml: batch: expected a whole number in [1, 65536], got 0", range.getMessage());

@@ -1,4 +1,4 @@
-package org.align4j.trainer.pretrain;
+package org.align4j.training.internal;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,16 +18,22 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 
 /**
- * Reads and assigns a fixed set of named variables (model parameters and optimizer state) in one session run each
- * way: what a checkpoint saves and restores.
+ * Reads and assigns a fixed set of variables (model parameters and optimizer state), each under the key it is saved
+ * with, in one session run each way: what a checkpoint saves and restores.
  */
-final class VariableIO {
+public final class VariableIO {
     private final List<Parameter> params;
+    private final List<String> keys;
     private final List<Placeholder<TFloat32>> inputs = new ArrayList<>();
     private final List<Assign<TFloat32>> assigns = new ArrayList<>();
 
-    VariableIO(Ops tf, List<Parameter> params) {
+    /** @param keys the saved name of each parameter, in the same order; unique */
+    public VariableIO(Ops tf, List<Parameter> params, List<String> keys) {
+        if (params.size() != keys.size() || new java.util.HashSet<>(keys).size() != keys.size()) {
+            throw new IllegalArgumentException("checkpoint keys must be unique, one per variable: " + keys);
+        }
         this.params = List.copyOf(params);
+        this.keys = List.copyOf(keys);
         Ops io = tf.withSubScope("checkpoint_io");
         for (Parameter p : this.params) {
             Placeholder<TFloat32> in = io.placeholder(TFloat32.class, Placeholder.shape(p.shape()));
@@ -36,11 +42,11 @@ final class VariableIO {
         }
     }
 
-    List<Parameter> parameters() {
-        return params;
+    public List<String> keys() {
+        return keys;
     }
 
-    Map<String, TensorData> read(Session session) {
+    public Map<String, TensorData> read(Session session) {
         Session.Runner r = session.runner();
         for (Parameter p : params) {
             r.fetch(p.variable());
@@ -51,27 +57,27 @@ final class VariableIO {
                 TFloat32 t = (TFloat32) res.get(i);
                 float[] v = new float[(int) t.size()];
                 t.copyTo(DataBuffers.of(v, false, false));
-                out.put(params.get(i).name(), new TensorData(t.shape().asArray(), v));
+                out.put(keys.get(i), new TensorData(t.shape().asArray(), v));
             }
         }
         return out;
     }
 
     /** Assigns every variable from {@code values}; fails naming the first missing or misshapen one. */
-    void assign(Session session, Map<String, TensorData> values, String source) {
+    public void assign(Session session, Map<String, TensorData> values, String source) {
         List<TFloat32> tensors = new ArrayList<>();
         try {
             Session.Runner r = session.runner();
             for (int i = 0; i < params.size(); i++) {
                 Parameter p = params.get(i);
-                TensorData d = values.get(p.name());
+                TensorData d = values.get(keys.get(i));
                 if (d == null) {
-                    throw new IllegalStateException(source + ": has no tensor \"" + p.name()
-                            + "\" (it was written by a different model or optimizer; start a fresh workdir)");
+                    throw new IllegalStateException(source + ": has no tensor \"" + keys.get(i)
+                            + "\" (it was written by a different model, method or optimizer; start a fresh workdir)");
                 }
                 if (!Arrays.equals(d.shape(), p.shape().asArray())) {
-                    throw new IllegalStateException(source + ": tensor \"" + p.name() + "\" has shape "
-                            + Arrays.toString(d.shape()) + " but the model needs " + p.shape());
+                    throw new IllegalStateException(source + ": tensor \"" + keys.get(i) + "\" has shape "
+                            + Arrays.toString(d.shape()) + " but the run needs " + p.shape());
                 }
                 TFloat32 t = TFloat32.tensorOf(Shape.of(d.shape()), DataBuffers.of(d.values(), true, false));
                 tensors.add(t);

@@ -1,0 +1,86 @@
+package org.align4j.itests;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** Runs of the assembled distribution's {@code bin/align4j} as a user starts them, and what they log. */
+final class DistributionRuns {
+    private DistributionRuns() {
+    }
+
+    /**
+     * Starts {@code bin/align4j run <pipeline> [overrides]} with one thread per op (so runs are reproducible), its
+     * output in {@code logFile} and its caches beside the pipeline file.
+     */
+    static Process start(Path pipeline, Path logFile, String... overrides) throws IOException {
+        Path dist = Align4jOptions.distribution();
+        List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/align4j").toString(), "run",
+                pipeline.toString()));
+        cmd.addAll(List.of(overrides));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("ALIGN4J_OPTS", "-Xmx2g -Dalign4j.tensorflow.intraOpThreads=1"
+                + " -Dalign4j.tensorflow.interOpThreads=1"
+                + " -Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir"));
+        pb.environment().put("ALIGN4J_DATA", pipeline.getParent().resolve("data").toString());
+        pb.redirectErrorStream(true).redirectOutput(logFile.toFile());
+        return pb.start();
+    }
+
+    /** The highest step logged so far; the last line may be half written. */
+    static long lastStep(Path metrics) throws IOException {
+        if (!Files.exists(metrics)) {
+            return 0;
+        }
+        long last = 0;
+        ObjectMapper json = new ObjectMapper();
+        for (String line : Files.readAllLines(metrics)) {
+            try {
+                JsonNode e = json.readTree(line);
+                if (e != null && "STEP".equals(e.path("kind").asText())) {
+                    last = Math.max(last, e.path("step").asLong());
+                }
+            } catch (IOException partial) {
+                // the writer is mid-line
+            }
+        }
+        return last;
+    }
+
+    /** The last loss logged for each step: a resumed run appends to the log of the run it resumes. */
+    static Map<Long, Double> stepLosses(Path metrics) throws IOException {
+        return stepLosses(metrics, null);
+    }
+
+    /** Like {@link #stepLosses(Path)}, for the stage labelled {@code stage} only ({@code null}: every stage). */
+    static Map<Long, Double> stepLosses(Path metrics, String stage) throws IOException {
+        Map<Long, Double> out = new TreeMap<>();
+        ObjectMapper json = new ObjectMapper();
+        for (String line : Files.readAllLines(metrics)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode e;
+            try {
+                e = json.readTree(line);
+            } catch (IOException partial) {
+                continue; // a killed writer's last line
+            }
+            if ("STEP".equals(e.path("kind").asText()) && (stage == null || stage.equals(e.path("stage").asText()))) {
+                out.put(e.path("step").asLong(), e.path("metrics").path("loss").asDouble());
+            }
+        }
+        return out;
+    }
+
+    static String log(Path file) throws IOException {
+        return Files.exists(file) ? Files.readString(file) : "(no log)";
+    }
+}
