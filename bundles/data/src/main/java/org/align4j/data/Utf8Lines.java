@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Arrays;
 
-import org.align4j.api.data.DataException;
 
 /**
  * Reads a file line by line as strict UTF-8, keeping the line number. Lines end at {@code \n}; a {@code \r} before it
@@ -66,7 +65,8 @@ final class Utf8Lines implements Closeable {
     /**
      * The next line, or {@code null} at the end of the file.
      *
-     * @throws DataException {@code file:line: invalid UTF-8 ...} when the line is not UTF-8; the next call reads on
+     * @throws InvalidUtf8Exception {@code file:line: invalid UTF-8 ...} when the line is not UTF-8; the next call
+     *         reads on
      */
     String next() throws IOException {
         if (eof && pos >= limit) {
@@ -125,8 +125,7 @@ final class Utf8Lines implements Closeable {
             for (int i = at; i < at + r.length() && i < to; i++) {
                 hex.append(hex.length() == 0 ? "" : " ").append(String.format("0x%02X", buf[i] & 0xFF));
             }
-            throw new DataException(name, line, "invalid UTF-8 (bytes " + hex + " at byte " + (at - from + 1)
-                    + " of the line); save the file as UTF-8");
+            throw new InvalidUtf8Exception(name, line, Arrays.copyOfRange(buf, from, to), at - from, hex.toString());
         }
         chars.flip();
         return chars.toString();
