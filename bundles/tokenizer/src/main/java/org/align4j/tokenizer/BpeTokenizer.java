@@ -5,10 +5,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.align4j.api.tokenizer.SpecialTokens;
 import org.align4j.api.tokenizer.Tokenizer;
 
 /**
@@ -20,6 +24,12 @@ import org.align4j.api.tokenizer.Tokenizer;
  * <p>{@code decode(encode(s)).equals(s)} for every {@code s} that is valid UTF-16. A lone surrogate has no UTF-8 form
  * and is encoded as U+FFFD, so it comes back as U+FFFD. {@link #decode} of ids that cut a character in the middle
  * (e.g. a truncated generation) gives U+FFFD for the incomplete bytes.
+ *
+ * <p>Special tokens get their roles ({@link SpecialTokens}) from their contents: the first special token is always
+ * end-of-text (as in every tokenizer.json align4j has written); the others take the role whose default content they
+ * have ({@code <|bos|>}, {@code <|pad|>}, {@code <|system|>}, {@code <|user|>}, {@code <|assistant|>}, {@code <|end|>},
+ * {@code <|step|>}); padding is end-of-text where there is no {@code <|pad|>}. Special tokens with other contents have
+ * no role and are still found by {@link #specialTokenId}.
  *
  * <p>Immutable and safe for concurrent use; the per-piece cache is a bounded concurrent map.
  */
@@ -39,6 +49,8 @@ final class BpeTokenizer implements Tokenizer {
     /** (left, right) to {@code rank << 32 | merged id}. */
     private final LongLongMap ranks;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    private final Map<String, Integer> specialByContent = new HashMap<>();
+    private final SpecialTokens roles;
 
     /**
      * @param tokens    the vocabulary by id: a byte-level string, or the content of a special token, or {@code null}
@@ -79,6 +91,28 @@ final class BpeTokenizer implements Tokenizer {
                 throw new IllegalArgumentException("no token for byte " + b);
             }
         }
+        Map<String, Integer> roleIds = new LinkedHashMap<>();
+        Map<String, String> roleContents = new LinkedHashMap<>();
+        for (int id : specialIds) {
+            if (id < 0 || id >= tokens.length || !special[id] || tokens[id] == null) {
+                throw new IllegalArgumentException("special id " + id + " is not a special token");
+            }
+            specialByContent.putIfAbsent(tokens[id], id);
+        }
+        roleIds.put(SpecialTokens.EOS, specialIds[0]);
+        roleContents.put(SpecialTokens.EOS, tokens[specialIds[0]]);
+        for (Map.Entry<String, String> e : SpecialTokens.defaultContents().entrySet()) {
+            Integer id = specialByContent.get(e.getValue());
+            if (!e.getKey().equals(SpecialTokens.EOS) && id != null && id != specialIds[0]) {
+                roleIds.put(e.getKey(), id);
+                roleContents.put(e.getKey(), e.getValue());
+            }
+        }
+        if (!roleIds.containsKey(SpecialTokens.PAD)) {
+            roleIds.put(SpecialTokens.PAD, specialIds[0]);
+            roleContents.put(SpecialTokens.PAD, tokens[specialIds[0]]);
+        }
+        roles = SpecialTokens.of(roleIds, roleContents);
         ranks = new LongLongMap(merges.length);
         for (int r = 0; r < merges.length; r++) {
             int[] m = merges[r];
@@ -206,7 +240,18 @@ final class BpeTokenizer implements Tokenizer {
 
     @Override
     public int padId() {
-        return specialIds[0];
+        return roles.require(SpecialTokens.PAD);
+    }
+
+    @Override
+    public SpecialTokens specialTokens() {
+        return roles;
+    }
+
+    @Override
+    public OptionalInt specialTokenId(String content) {
+        Integer id = specialByContent.get(content);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
     @Override

@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 import org.align4j.api.pipeline.Settings;
+import org.align4j.api.tokenizer.SpecialTokens;
 import org.align4j.api.tokenizer.Tokenizer;
 import org.align4j.api.tokenizer.TokenizerFactory;
 import org.align4j.api.tokenizer.TokenizerService;
@@ -20,10 +22,15 @@ import org.osgi.service.component.annotations.Component;
  * <p>Training settings (a pipeline's {@code data.tokenizer} section):
  * <ul>
  * <li>{@code vocab}: the vocabulary size to reach, counting the 256 byte tokens and the special tokens (default
- * 512, at least 257). Training stops earlier when no pair of tokens occurs {@code min_frequency} times any more.</li>
+ * 512, at least 256 + the number of special tokens: 264 with the default list). Training stops earlier when no
+ * pair of tokens occurs {@code min_frequency} times any more.</li>
  * <li>{@code min_frequency}: the fewest occurrences a pair needs to be merged (default 2, at least 1).</li>
- * <li>{@code special_tokens}: a list of names (default {@code ["<|endoftext|>"]}); the first is end-of-text and
- * padding. They get the ids 256, 257, ... right after the byte tokens; merged tokens follow.</li>
+ * <li>{@code special_tokens}: a list of names (default {@code ["<|endoftext|>", "<|bos|>", "<|pad|>",
+ * "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|step|>"]}, see {@link SpecialTokens}); the first is
+ * end-of-text, the others take the role of their default content ({@code <|pad|>} is padding; without it padding is
+ * end-of-text). They get the ids 256, 257, ... right after the byte tokens; merged tokens follow. (Before special
+ * tokens had roles the default was {@code ["<|endoftext|>"]}; files trained so load as before, with id 256 as
+ * end-of-text and padding, and without chat markers.)</li>
  * </ul>
  * The merge order and tie-breaking are described in {@link BpeTrainer}; {@link #load} and {@link Tokenizer#save}
  * use Hugging Face's {@code tokenizer.json} (see {@link TokenizerJson}).
@@ -35,7 +42,7 @@ public final class BpeTokenizerFactory implements TokenizerFactory {
     static final String VOCAB = "vocab";
     static final String MIN_FREQUENCY = "min_frequency";
     static final String SPECIAL_TOKENS = "special_tokens";
-    static final String DEFAULT_EOS = "<|endoftext|>";
+    static final List<String> DEFAULT_SPECIALS = List.copyOf(SpecialTokens.defaultContents().values());
 
     /** The training settings, checked as they are read. */
     private static final class Params {
@@ -76,7 +83,7 @@ public final class BpeTokenizerFactory implements TokenizerFactory {
 
     private static List<String> specialTokens(Settings settings) {
         if (!settings.has(SPECIAL_TOKENS)) {
-            return List.of(DEFAULT_EOS);
+            return DEFAULT_SPECIALS;
         }
         Object v = settings.asMap().get(SPECIAL_TOKENS);
         if (!(v instanceof List)) {
@@ -111,6 +118,11 @@ public final class BpeTokenizerFactory implements TokenizerFactory {
 
     @Override
     public Tokenizer load(Path file) throws IOException {
-        return TokenizerJson.read(file);
+        return TokenizerJson.read(file, w -> { });
+    }
+
+    @Override
+    public Tokenizer load(Path file, Consumer<String> warnings) throws IOException {
+        return TokenizerJson.read(file, warnings == null ? w -> { } : warnings);
     }
 }

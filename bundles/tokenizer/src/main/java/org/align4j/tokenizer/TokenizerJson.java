@@ -1,7 +1,11 @@
 package org.align4j.tokenizer;
 
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -14,10 +18,14 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -38,11 +46,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * <li>{@code pre_tokenizer}: {@code ByteLevel} with {@code add_prefix_space} false and {@code use_regex} true.</li>
  * <li>{@code normalizer}: null. {@code post_processor}, {@code decoder}: null or {@code ByteLevel} (neither changes ids
  * or text here).</li>
- * <li>{@code added_tokens}: special tokens only; the first (in file order) is end-of-text and padding.</li>
+ * <li>{@code added_tokens}: special tokens only; the first (in file order) is end-of-text, the others take their
+ * roles by content (see {@link BpeTokenizer}). Written as Hugging Face writes them ({@code id, content, single_word,
+ * lstrip, rstrip, normalized, special}, the flags false, special true) and also listed in {@code model.vocab}.</li>
  * <li>{@code truncation}, {@code padding} are batch-encoding options of Hugging Face's runtime and are read over.</li>
  * </ul>
  * Errors look like {@code tokenizer.json: field "model.type": expected "BPE", got "WordPiece"; ...}; a syntax error
- * gives {@code tokenizer.json:LINE:COLUMN: invalid JSON: ...}.
+ * gives {@code tokenizer.json:LINE:COLUMN: invalid JSON: ...}, a {@code NaN} or {@code Infinity} names the field it
+ * stands in ({@code field "model.vocab["x"]"}), a duplicate key names the key and its object, and bytes that are not
+ * UTF-8 are named in hex with their line. A UTF-8 byte order mark is read over with a warning.
  */
 final class TokenizerJson {
 
@@ -134,7 +146,7 @@ final class TokenizerJson {
 
     // ---------------------------------------------------------------------------------------------- reading
 
-    static BpeTokenizer read(Path file) throws IOException {
+    static BpeTokenizer read(Path file, Consumer<String> warnings) throws IOException {
         String name = file.toString();
         if (!Files.exists(file)) {
             throw new NoSuchFileException(name, null,
@@ -143,18 +155,104 @@ final class TokenizerJson {
         if (Files.isDirectory(file)) {
             throw new IOException(name + ": is a directory; expected a tokenizer.json file");
         }
+        String text = utf8(name, Files.readAllBytes(file), warnings);
         JsonNode root;
-        // A strict UTF-8 reader: columns count characters (as editors do), and bad bytes are reported.
-        try (java.io.Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            root = mapper().readTree(in);
-        } catch (CharacterCodingException e) {
-            throw new IOException(name + ": not UTF-8 text (" + e + "); a tokenizer.json is UTF-8 JSON", e);
+        try {
+            root = mapper().readTree(text);
         } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            String where = at == null ? name : name + ":" + at.getLineNr() + ":" + at.getColumnNr();
-            throw new IOException(where + ": invalid JSON: " + firstLine(e.getOriginalMessage()), e);
+            throw syntaxError(name, e);
         }
         return new Reader(name).read(root);
+    }
+
+    /**
+     * Decodes {@code data} as strict UTF-8. A leading byte order mark is dropped with a warning; a malformed sequence
+     * fails naming the line, the column and the bytes (hex).
+     */
+    static String utf8(String name, byte[] data, Consumer<String> warnings) throws IOException {
+        int start = 0;
+        if (data.length >= 3 && (data[0] & 0xFF) == 0xEF && (data[1] & 0xFF) == 0xBB && (data[2] & 0xFF) == 0xBF) {
+            start = 3;
+            warnings.accept(name + ": starts with a UTF-8 byte order mark (EF BB BF); read over it. JSON files have"
+                    + " none (RFC 8259): save it as UTF-8 without BOM");
+        }
+        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(data, start, data.length - start);
+        CharBuffer out = CharBuffer.allocate(data.length - start);
+        CoderResult r = dec.decode(in, out, true);
+        if (!r.isError()) {
+            r = dec.flush(out);
+        }
+        if (r.isError()) {
+            int at = in.position();
+            int line = 1;
+            int lineStart = start;
+            for (int i = start; i < at; i++) {
+                if (data[i] == '\n') {
+                    line++;
+                    lineStart = i + 1;
+                }
+            }
+            // the column in characters, as editors count them
+            int column = 1 + new String(data, lineStart, at - lineStart, StandardCharsets.UTF_8).length();
+            StringBuilder hex = new StringBuilder();
+            for (int i = at; i < Math.min(data.length, at + Math.max(1, r.length())); i++) {
+                hex.append(hex.length() == 0 ? "" : " ").append(String.format("%02X", data[i] & 0xFF));
+            }
+            throw new IOException(name + ":" + line + ":" + column + ": not UTF-8: the byte" + (r.length() > 1 ? "s "
+                    : " ") + hex + " at byte offset " + at + " do" + (r.length() > 1 ? "" : "es") + " not form a UTF-8"
+                    + " character (was the file saved as Latin-1 or Windows-1252?); a tokenizer.json is UTF-8 JSON:"
+                    + " re-save the file as UTF-8");
+        }
+        out.flip();
+        return out.toString();
+    }
+
+    /** A Jackson syntax error as {@code file:line:column: ...}, naming the field for NaN/Infinity and duplicates. */
+    private static IOException syntaxError(String name, JsonProcessingException e) {
+        JsonLocation at = e.getLocation();
+        String where = at == null ? name : name + ":" + at.getLineNr() + ":" + at.getColumnNr();
+        String msg = firstLine(e.getOriginalMessage());
+        JsonStreamContext ctx = e.getProcessor() instanceof JsonParser
+                ? ((JsonParser) e.getProcessor()).getParsingContext() : null;
+        Matcher nonNumeric = NON_NUMERIC.matcher(msg);
+        if (nonNumeric.find() && ctx != null) {
+            return new IOException(where + ": field \"" + path(ctx) + "\": " + nonNumeric.group(1)
+                    + " is not a JSON number (JSON has no NaN or Infinity); write the number the field needs", e);
+        }
+        Matcher duplicate = DUPLICATE.matcher(msg);
+        if (duplicate.find()) {
+            String in = ctx == null || ctx.getParent() == null ? "" : path(ctx.getParent());
+            return new IOException(where + ": duplicate key " + quote(duplicate.group(1)) + " in "
+                    + (in.isEmpty() ? "the top-level object" : "\"" + in + "\"")
+                    + "; each key may appear once: remove or rename one of them", e);
+        }
+        return new IOException(where + ": invalid JSON: " + msg, e);
+    }
+
+    private static final Pattern NON_NUMERIC = Pattern.compile("Non-standard token '([-+]?(?:NaN|Infinity|INF))'");
+    private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'");
+
+    /** The JSON path of {@code ctx} in the form of the field messages: {@code model.vocab["x"]}, {@code a[3].id}. */
+    private static String path(JsonStreamContext ctx) {
+        List<String> parts = new ArrayList<>();
+        for (JsonStreamContext c = ctx; c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inArray()) {
+                parts.add("[" + Math.max(0, c.getCurrentIndex()) + "]");
+            } else if (c.inObject() && c.getCurrentName() != null) {
+                String key = c.getCurrentName();
+                boolean plain = key.matches("[A-Za-z_][A-Za-z0-9_]*") && !(c.getParent() != null
+                        && "vocab".equals(c.getParent().getCurrentName()));
+                parts.add(plain ? "." + key : "[" + quote(key) + "]");
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        for (int i = parts.size() - 1; i >= 0; i--) {
+            b.append(parts.get(i));
+        }
+        return b.length() > 0 && b.charAt(0) == '.' ? b.substring(1) : b.toString();
     }
 
     private static String firstLine(String s) {

@@ -21,6 +21,9 @@ class BpeTrainingTest {
 
     private final BpeTokenizerFactory factory = new BpeTokenizerFactory();
 
+    /** The special tokens of the tests below that count ids by hand (the default list has eight). */
+    static final List<String> EOS_ONLY = List.of("<|endoftext|>");
+
     static Settings settings(Object... kv) {
         Map<String, Object> m = new HashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
@@ -50,7 +53,7 @@ class BpeTrainingTest {
     @Test
     void mergesMatchAHandComputation() {
         List<String> corpus = List.of("hug hug hug pug pun");
-        Tokenizer t = factory.train(corpus, settings("vocab", 1000), n -> { });
+        Tokenizer t = factory.train(corpus, settings("vocab", 1000, "special_tokens", EOS_ONLY), n -> { });
         assertEquals(List.of("u g", "h ug", "Ġ p", "Ġ hug"), mergeStrings(t));
         assertEquals(256 + 1 + 4, t.vocabSize());
         BpeTokenizer b = (BpeTokenizer) t;
@@ -65,7 +68,8 @@ class BpeTrainingTest {
         assertArrayEquals(new int[] {258, 259, 257, 260}, t.encode("hug pug hug"));
         assertArrayEquals(new int[] {259, 'u', 'n', 'k'}, t.encode(" punk"));
 
-        Tokenizer t1 = factory.train(corpus, settings("vocab", 1000, "min_frequency", 1), n -> { });
+        Tokenizer t1 = factory.train(corpus, settings("vocab", 1000, "min_frequency", 1, "special_tokens", EOS_ONLY),
+                n -> { });
         assertEquals(List.of("u g", "h ug", "Ġ p", "Ġ hug", "u n", "Ġp ug", "Ġp un"), mergeStrings(t1));
         assertEquals(256 + 1 + 7, t1.vocabSize());
     }
@@ -91,7 +95,7 @@ class BpeTrainingTest {
     void vocabularySizeIsReachedExactlyWhenTheCorpusAllows() {
         List<String> corpus = RandomText.corpus(12, 4000);
         for (int vocab : new int[] {257, 300, 512, 1024}) {
-            Tokenizer t = factory.train(corpus, settings("vocab", vocab), n -> { });
+            Tokenizer t = factory.train(corpus, settings("vocab", vocab, "special_tokens", EOS_ONLY), n -> { });
             assertEquals(vocab, t.vocabSize(), "vocab " + vocab);
         }
         Tokenizer three = factory.train(corpus,
@@ -103,11 +107,12 @@ class BpeTrainingTest {
     @Test
     void stopsWhenNoPairIsFrequentEnough() {
         // "ab ab ab": pieces "ab" x1, " ab" x2: (a,b) 3 -> ab; (Ġ,ab) 2 -> Ġab; nothing left to merge.
-        Tokenizer t = factory.train(List.of("ab ab ab"), settings("vocab", 2048), n -> { });
+        Tokenizer t = factory.train(List.of("ab ab ab"), settings("vocab", 2048, "special_tokens", EOS_ONLY),
+                n -> { });
         assertEquals(List.of("a b", "Ġ ab"), mergeStrings(t));
         assertEquals(259, t.vocabSize());
         Tokenizer empty = factory.train(List.of(), settings(), n -> { });
-        assertEquals(257, empty.vocabSize());
+        assertEquals(256 + BpeTokenizerFactory.DEFAULT_SPECIALS.size(), empty.vocabSize());
         assertEquals("héllo", empty.decode(empty.encode("héllo")));
         assertEquals("héllo".getBytes(java.nio.charset.StandardCharsets.UTF_8).length, empty.encode("héllo").length);
     }
@@ -117,7 +122,7 @@ class BpeTrainingTest {
         List<Long> seen = new ArrayList<>();
         Tokenizer t = factory.train(RandomText.corpus(13, 2000), settings("vocab", 600), seen::add);
         int merges = ((BpeTokenizer) t).mergeCount();
-        assertEquals(600 - 257, merges);
+        assertEquals(600 - 256 - BpeTokenizerFactory.DEFAULT_SPECIALS.size(), merges);
         assertTrue(seen.size() >= merges / BpeTrainer.PROGRESS_EVERY, seen.toString());
         for (int i = 1; i < seen.size(); i++) {
             assertTrue(seen.get(i) >= seen.get(i - 1));
@@ -190,8 +195,12 @@ class BpeTrainingTest {
     void settingsAreChecked() {
         SettingsException small = assertThrows(SettingsException.class,
                 () -> factory.train(List.of("x"), settings("vocab", 100), n -> { }));
-        assertEquals("pipeline.yaml: vocab: expected at least 257 (the 256 byte tokens and 1 special token), got 100;"
+        assertEquals("pipeline.yaml: vocab: expected at least 264 (the 256 byte tokens and 8 special tokens), got 100;"
                 + " a useful vocabulary is larger still, e.g. 512 to 8192", small.getMessage());
+        SettingsException smallOne = assertThrows(SettingsException.class,
+                () -> factory.train(List.of("x"), settings("vocab", 100, "special_tokens", EOS_ONLY), n -> { }));
+        assertEquals("pipeline.yaml: vocab: expected at least 257 (the 256 byte tokens and 1 special token), got 100;"
+                + " a useful vocabulary is larger still, e.g. 512 to 8192", smallOne.getMessage());
         SettingsException unknown = assertThrows(SettingsException.class,
                 () -> factory.train(List.of("x"), settings("vocab_size", 600), n -> { }));
         assertEquals("pipeline.yaml: vocab_size: unknown setting (accepted here: vocab, min_frequency,"

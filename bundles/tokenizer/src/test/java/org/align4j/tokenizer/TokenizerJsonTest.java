@@ -69,8 +69,8 @@ class TokenizerJsonTest {
 
     @Test
     void savedFileHasHuggingFaceLayout() throws IOException {
-        Tokenizer t = factory.train(List.of("hug hug hug pug pun"), BpeTrainingTest.settings("vocab", 1000),
-                n -> { });
+        Tokenizer t = factory.train(List.of("hug hug hug pug pun"), BpeTrainingTest.settings("vocab", 1000,
+                "special_tokens", BpeTrainingTest.EOS_ONLY), n -> { });
         Path file = dir.resolve("tokenizer.json");
         t.save(file);
         JsonNode root = JSON.readTree(file.toFile());
@@ -311,12 +311,14 @@ class TokenizerJsonTest {
                 loadError(wide));
         Path latin1 = dir.resolve("latin1.json");
         Files.write(latin1, new byte[] {'{', '"', (byte) 0xE9, '"', ':', '1', '}'});
-        assertTrue(loadError(latin1).startsWith(latin1 + ": not UTF-8 text ("), loadError(latin1));
+        assertEquals(latin1 + ":1:3: not UTF-8: the byte E9 at byte offset 2 does not form a UTF-8 character (was the"
+                + " file saved as Latin-1 or Windows-1252?); a tokenizer.json is UTF-8 JSON: re-save the file as UTF-8",
+                loadError(latin1));
 
         Path dup = dir.resolve("dup.json");
         Files.writeString(dup, "{\"model\": {}, \"model\": {}}");
         assertTrue(loadError(dup).startsWith(dup + ":1:"), loadError(dup));
-        assertTrue(loadError(dup).contains("invalid JSON: Duplicate field 'model'"), loadError(dup));
+        assertTrue(loadError(dup).contains(": duplicate key \"model\" in the top-level object"), loadError(dup));
 
         Path array = dir.resolve("array.json");
         Files.writeString(array, "[1, 2]");

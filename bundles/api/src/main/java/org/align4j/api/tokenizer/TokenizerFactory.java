@@ -2,6 +2,7 @@ package org.align4j.api.tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 import org.align4j.api.pipeline.Settings;
@@ -26,6 +27,15 @@ public interface TokenizerFactory {
 
     /** Loads a Hugging Face {@code tokenizer.json}; fails naming the file and the field on anything it cannot read. */
     Tokenizer load(Path file) throws IOException;
+
+    /**
+     * Loads like {@link #load(Path)}, passing what the file got away with (e.g. a UTF-8 byte order mark) to
+     * {@code warnings}, one message a call, each naming the file. The default calls {@link #load(Path)} and warns of
+     * nothing.
+     */
+    default Tokenizer load(Path file, Consumer<String> warnings) throws IOException {
+        return load(file);
+    }
 
     /**
      * Checks {@code settings} (unknown keys, types, ranges) the way {@link #train} will read them, so a pipeline can
