@@ -5,7 +5,7 @@ import java.util.OptionalLong;
 import java.util.SplittableRandom;
 
 /**
- * The arithmetic of the task, shared by the corpus generator and (later) the verifier: problems of two non-negative
+ * The arithmetic of the task, shared by the corpus generator, the task and its verifier: problems of two non-negative
  * whole operands and one of {@code + - *}, written without spaces as {@code 37+45=82}. Results of {@code -} may be
  * negative ({@code 12-45=-33}). All arithmetic is exact: operands are at most {@link Integer#MAX_VALUE}, so every
  * result fits in a {@code long}.
@@ -68,6 +68,45 @@ final class Arithmetic {
         return new Problem(left, op, right);
     }
 
+    /** The largest number of digits an operand may have: every 9-digit number fits {@link Problem}. */
+    static final int MAX_DIGITS = 9;
+
+    /**
+     * A random problem by digit counts: operator uniform over {@code ops}; each operand first draws its number of
+     * digits uniformly from {@code [1, digits]} ({@code [1, multiplierDigits]} for the right operand of {@code *}),
+     * then its value uniformly among the numbers of that many digits ({@code 0..9} for one digit). For {@code -} the
+     * operands are swapped when the left one is smaller, so results are never negative.
+     */
+    static Problem randomByDigits(SplittableRandom rnd, int digits, int multiplierDigits, String ops) {
+        char op = ops.charAt(rnd.nextInt(ops.length()));
+        long left = withDigits(rnd, digits);
+        long right = withDigits(rnd, op == '*' ? multiplierDigits : digits);
+        if (op == '-' && left < right) {
+            long t = left;
+            left = right;
+            right = t;
+        }
+        return new Problem(left, op, right);
+    }
+
+    private static long withDigits(SplittableRandom rnd, int maxDigits) {
+        int n = 1 + rnd.nextInt(maxDigits);
+        if (n == 1) {
+            return rnd.nextLong(10);
+        }
+        long low = pow10(n - 1);
+        return low + rnd.nextLong(9 * low);
+    }
+
+    /** {@code 10^n} for {@code n} in {@code [0, 18]}. */
+    static long pow10(int n) {
+        long v = 1;
+        for (int i = 0; i < n; i++) {
+            v *= 10;
+        }
+        return v;
+    }
+
     /** Parses a whole line {@code a<op>b=c} (c may be negative); empty if the line is not exactly that. */
     static Optional<Equation> parseEquation(String line) {
         int eq = line.indexOf('=');
@@ -101,7 +140,8 @@ final class Arithmetic {
         return end == i ? OptionalLong.empty() : parseSigned(completion.substring(0, end));
     }
 
-    private static Optional<Problem> parseProblem(String s) {
+    /** Parses {@code a<op>b} exactly: ASCII digits, no sign or spaces, operands at most {@link Integer#MAX_VALUE}. */
+    static Optional<Problem> parseProblem(String s) {
         int i = 0;
         while (i < s.length() && isDigit(s.charAt(i))) {
             i++;

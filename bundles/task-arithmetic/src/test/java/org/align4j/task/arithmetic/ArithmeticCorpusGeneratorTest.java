@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -108,9 +109,86 @@ class ArithmeticCorpusGeneratorTest {
         assertEquals("task.yaml: ops: expected one or more of the operators +-*, got \"\"", error(settings("ops", "")));
         assertEquals("task.yaml: ops: '+' is listed twice in \"+*+\"; list each operator once",
                 error(settings("ops", "+*+")));
-        assertEquals("task.yaml: cnt: unknown setting (accepted here: count, max_operand, ops)",
+        assertEquals("task.yaml: cnt: unknown setting (accepted here: count, max_operand, ops, difficulty, digits, "
+                + "multiplier_digits, distinct, format)",
                 error(settings("cnt", 5)));
         assertEquals("task.yaml: count: expected a number, got \"many\"", error(settings("count", "many")));
+    }
+
+    /**
+     * Settings of align4j's first version give the corpus they gave then: the draws (operator index, left operand,
+     * right operand) and the text are written out here, independently of {@link Arithmetic}.
+     */
+    @Test
+    void theOriginalCorpusIsUnchanged() {
+        Object[][] cases = {{20000, 20, "+-*"}, {500, 99, "+-*"}, {300, 7, "-*"}, {300, 1_000_000, "*+"}};
+        for (Object[] c : cases) {
+            int count = (Integer) c[0];
+            int max = (Integer) c[1];
+            String ops = (String) c[2];
+            Settings s = ops.equals("+-*") ? settings("count", count, "max_operand", max)
+                    : settings("count", count, "max_operand", max, "ops", ops);
+            SplittableRandom rnd = new SplittableRandom(7);
+            List<String> expected = new java.util.ArrayList<>();
+            List<Map<String, Object>> expectedRecords = new java.util.ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                char op = ops.charAt(rnd.nextInt(ops.length()));
+                long a = rnd.nextLong(max + 1L);
+                long b = rnd.nextLong(max + 1L);
+                String doc = a + "" + op + b + "=" + (op == '+' ? a + b : op == '-' ? a - b : a * b);
+                expected.add(doc);
+                expectedRecords.add(Map.of("text", doc));
+            }
+            assertEquals(expected, generator.generate(s, 7));
+            assertEquals(expectedRecords, generator.records(s, 7));
+            Settings explicit = settings("count", count, "max_operand", max, "ops", ops, "format", "equation");
+            assertEquals(expected, generator.generate(explicit, 7));
+        }
+    }
+
+    @Test
+    void workedFormats() {
+        Settings text = settings("count", 400, "difficulty", "medium", "format", "text");
+        Settings pc = settings("count", 400, "difficulty", "medium", "format", "prompt-completion");
+        List<String> docs = generator.generate(text, 11);
+        List<Map<String, Object>> textRecords = generator.records(text, 11);
+        List<Map<String, Object>> records = generator.records(pc, 11);
+        assertEquals(docs, generator.generate(pc, 11));
+        assertEquals(400, records.size());
+        ArithmeticTask task = new ArithmeticTask();
+        for (int i = 0; i < records.size(); i++) {
+            Map<String, Object> r = records.get(i);
+            assertEquals(List.of("prompt", "completion"), List.copyOf(r.keySet()));
+            String prompt = (String) r.get("prompt");
+            String completion = (String) r.get("completion");
+            assertEquals(prompt + completion, docs.get(i));
+            assertEquals(Map.of("text", docs.get(i)), textRecords.get(i));
+            Matcher m = Pattern.compile("Q: (\\d+)([-+*])(\\d+)=\\?\n").matcher(prompt);
+            assertTrue(m.matches(), prompt);
+            long a = Long.parseLong(m.group(1));
+            long b = Long.parseLong(m.group(3));
+            long answer = m.group(2).equals("+") ? a + b : m.group(2).equals("-") ? a - b : a * b;
+            assertTrue(completion.endsWith("\nA: " + answer), completion);
+            assertTrue(completion.startsWith("1. "), completion);
+            assertEquals("", task.verify(prompt, completion).reason());
+        }
+        // the original sampling in the worked format: negative differences too
+        boolean negative = false;
+        for (Map<String, Object> r : generator.records(settings("count", 300, "max_operand", 20, "format",
+                "prompt-completion"), 2)) {
+            String completion = (String) r.get("completion");
+            negative |= completion.contains("\nA: -");
+            assertEquals("", task.verify((String) r.get("prompt"), completion).reason(), completion);
+        }
+        assertTrue(negative);
+    }
+
+    @Test
+    void badFormatsAreRejected() {
+        assertEquals("task.yaml: format: expected equation, text or prompt-completion, got \"chat\"",
+                error(settings("format", "chat")));
+        assertEquals("task.yaml: digits: expected a whole number of digits from 1 to 9, got 10",
+                error(settings("digits", 10, "format", "text")));
     }
 
     private String error(Settings s) {
