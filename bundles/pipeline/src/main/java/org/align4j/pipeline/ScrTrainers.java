@@ -74,7 +74,7 @@ final class ScrTrainers implements Trainers {
         List<TrainerInfo.Ref> refs = new ArrayList<>();
         if (d.references != null) {
             for (ReferenceDTO r : d.references) {
-                refs.add(new TrainerInfo.Ref(r.name, r.interfaceName, r.cardinality));
+                refs.add(new TrainerInfo.Ref(r.name, r.interfaceName, r.cardinality, r.policy));
             }
         }
         String pid = d.configurationPid != null && d.configurationPid.length > 0 ? d.configurationPid[0] : d.name;

@@ -2,7 +2,9 @@ package org.align4j.api.train;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
+import org.align4j.api.data.Example;
 import org.align4j.api.data.Record;
 import org.align4j.api.metrics.TrainingEvent;
 import org.align4j.api.pipeline.Settings;
@@ -28,22 +30,56 @@ public interface TrainingContext {
     /** The stage's section of the pipeline file ({@code stages[i]}). */
     Settings settings();
 
-    /** The run's {@code model:} section. */
+    /** The run's {@code model:} section with the stage's own {@code model:} keys over it. */
     Settings model();
 
-    /** The run's {@code data:} section (e.g. {@code field}, the record field that holds a document's text). */
+    /**
+     * The {@code data:} section the stage's records come from: the stage's own ({@code stages[i].data}) when it has
+     * one, else the run's (e.g. {@code field}, the record field that holds a document's text).
+     */
     Settings data();
+
+    /**
+     * The model folder the stage's trained model starts from ({@code model.safetensors} + {@code config.json}), when
+     * the stage names one with {@code init:} (an earlier stage, {@code init: stage-0}, or a folder); empty when it
+     * starts from the seed.
+     *
+     * @since 1.1
+     */
+    default Optional<Path> init() {
+        return Optional.empty();
+    }
 
     /** The run's seed; a trainer derives every random stream it needs from it. */
     long seed();
 
     Tokenizer tokenizer();
 
-    /** The training split of the run's data. */
+    /** The training split of the stage's data ({@link #data()}). */
     List<Record> train();
 
-    /** The validation split of the run's data (may be empty). */
+    /** The validation split of the stage's data (may be empty). */
     List<Record> validation();
+
+    /**
+     * The training split of the stage's typed examples, when its {@code data:} is in one of TRL's formats
+     * (prompt-completion, conversational, pairwise, ...; see {@link org.align4j.api.data.DatasetFormat}); empty
+     * when the stage trains on the run's text corpus ({@link #train()}).
+     *
+     * @since 1.1
+     */
+    default List<Example> trainExamples() {
+        return List.of();
+    }
+
+    /**
+     * The validation split of the stage's typed examples (held out: never trained on); empty when there are none.
+     *
+     * @since 1.1
+     */
+    default List<Example> validationExamples() {
+        return List.of();
+    }
 
     /** An event builder with run, stage and working directory filled in. */
     TrainingEvent.Builder event(TrainingEvent.Kind kind);

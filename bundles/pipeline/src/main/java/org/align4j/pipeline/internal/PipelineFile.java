@@ -56,6 +56,7 @@ public final class PipelineFile {
                     : "no such file (relative paths are resolved against the working directory "
                             + Path.of("").toAbsolutePath() + ")");
         }
+        checkUtf8(file, source);
         CapturingYaml config = new CapturingYaml(source, overrides);
         FileHandler handler = new FileHandler(config);
         handler.setEncoding("UTF-8");
@@ -71,6 +72,45 @@ public final class PipelineFile {
         Map<String, Object> values = (Map<String, Object>) interpolate(config.tree, "", config.getInterpolator(),
                 source);
         return Settings.of(source, values);
+    }
+
+    /**
+     * Fails naming the line and the bytes of the first sequence that is not UTF-8 (SnakeYAML would report a Java
+     * exception instead).
+     */
+    static void checkUtf8(Path file, String source) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (java.io.IOException e) {
+            throw new SettingsException(source, "", "cannot read the file: " + Texts.message(e));
+        }
+        java.nio.charset.CharsetDecoder decoder = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(bytes.length + 1);
+        java.nio.charset.CoderResult r = decoder.decode(in, out, true);
+        if (!r.isError()) {
+            return;
+        }
+        int at = in.position();
+        int line = 1;
+        int column = 1;
+        for (int i = 0; i < at; i++) {
+            if (bytes[i] == '\n') {
+                line++;
+                column = 1;
+            } else if ((bytes[i] & 0xC0) != 0x80) {
+                column++;
+            }
+        }
+        StringBuilder hex = new StringBuilder();
+        for (int i = at; i < Math.min(bytes.length, at + Math.max(1, r.length())); i++) {
+            hex.append(hex.length() == 0 ? "" : " ").append(String.format("0x%02X", bytes[i] & 0xff));
+        }
+        throw new SettingsException(source + ":" + line + ":" + column, "", "invalid UTF-8 (bytes " + hex
+                + "); save the file as UTF-8");
     }
 
     /** The error a user should see for a failed load: SnakeYAML's position and problem, or ours. */

@@ -44,6 +44,33 @@ public final class PipelinePlan {
         }
     }
 
+    /** A stage's own data ({@code stages[i].data}): typed examples in one of TRL's formats. */
+    public static final class StageData {
+        /** The generator's name, or {@code null} when the examples are read from {@link #file}. */
+        final String generator;
+        /** {@code generate} without {@code name}. */
+        final Settings generateSettings;
+        /** The JSONL file, or {@code null} when generated (then written under the run's {@code data/}). */
+        final Path file;
+        /** A TRL format name, or {@code auto} to detect it from the first record. */
+        final String format;
+        final double validationFraction;
+        final boolean skipMalformed;
+        /** The section as written (what the trainer sees as {@code data()}). */
+        final Settings section;
+
+        StageData(String generator, Settings generateSettings, Path file, String format, double validationFraction,
+                boolean skipMalformed, Settings section) {
+            this.generator = generator;
+            this.generateSettings = generateSettings;
+            this.file = file;
+            this.format = format;
+            this.validationFraction = validationFraction;
+            this.skipMalformed = skipMalformed;
+            this.section = section;
+        }
+    }
+
     /** One stage: its trainer and the configuration that wires it. */
     public static final class Stage {
         final int index;
@@ -52,13 +79,23 @@ public final class PipelinePlan {
         final Path dir;
         /** The factory configuration's properties. */
         final Map<String, Object> configuration;
+        /** The run's model section with the stage's own model keys over it. */
+        final Settings model;
+        /** The model folder the stage starts from, or {@code null}. */
+        final Path init;
+        /** The stage's own data, or {@code null} for the run's. */
+        final StageData data;
 
-        Stage(int index, TrainerInfo trainer, Settings settings, Path dir, Map<String, Object> configuration) {
+        Stage(int index, TrainerInfo trainer, Settings settings, Path dir, Map<String, Object> configuration,
+                Settings model, Path init, StageData data) {
             this.index = index;
             this.trainer = trainer;
             this.settings = settings;
             this.dir = dir;
             this.configuration = Map.copyOf(configuration);
+            this.model = model;
+            this.init = init;
+            this.data = data;
         }
 
         /** {@code <index>:<trainer>} */
@@ -76,6 +113,11 @@ public final class PipelinePlan {
 
         public Path dir() {
             return dir;
+        }
+
+        /** The folder of the final model this stage writes ({@code <dir>/model}). */
+        public Path output() {
+            return dir.resolve("model");
         }
     }
 

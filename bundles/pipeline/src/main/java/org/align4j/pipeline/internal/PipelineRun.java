@@ -12,9 +12,13 @@ import java.util.function.LongSupplier;
 
 import org.align4j.api.data.CorpusGenerator;
 import org.align4j.api.data.DataException;
+import org.align4j.api.data.DatasetFormat;
 import org.align4j.api.data.DatasetReader;
+import org.align4j.api.data.Example;
+import org.align4j.api.data.Examples;
 import org.align4j.api.data.ReadResult;
 import org.align4j.api.data.Record;
+import org.align4j.api.data.StructuredDatasets;
 import org.align4j.api.data.TextDatasets;
 import org.align4j.api.metrics.TrainingEvent;
 import org.align4j.api.pipeline.PipelineRunner.RunReport;
@@ -235,6 +239,49 @@ public final class PipelineRun {
         return t;
     }
 
+    /**
+     * The stage's own examples: generated into {@code <run>/data/stage-<i>.jsonl} (or read from its file), read in
+     * their TRL format, split with the run's seed.
+     */
+    private TextDatasets.Split<Example> stageExamples(PipelinePlan.Stage stage) throws Exception {
+        PipelinePlan.StageData d = stage.data;
+        Path file = d.file;
+        long seed = plan.seed + 1000L * (stage.index + 1); // a stream of its own, the same on every run
+        if (d.generator != null) {
+            CorpusGenerator generator = plugins.get(PluginKind.GENERATOR, d.generator, CorpusGenerator.class);
+            List<Map<String, Object>> records = generator.records(d.generateSettings, seed);
+            file = plan.workDir.resolve("data").resolve("stage-" + stage.index + ".jsonl");
+            AtomicFiles.write(file, w -> {
+                for (Map<String, Object> r : records) {
+                    w.write(json.writeValueAsString(r));
+                    w.write('\n');
+                }
+            });
+            message("generated " + records.size() + " examples with " + d.generator + " (seed " + seed + ") into "
+                    + file);
+        }
+        StructuredDatasets reader = plugins.service(StructuredDatasets.class, pluginWait).orElseThrow(
+                () -> new IllegalStateException("no StructuredDatasets service is registered; install the align4j"
+                        + " data bundle"));
+        Examples read = reader.read(file, d.format.equals("auto") ? null : DatasetFormat.byName(d.format),
+                d.skipMalformed);
+        for (String w : read.warnings()) {
+            message("warning: " + w);
+        }
+        for (String s : read.skipped()) {
+            message("skipped " + s);
+        }
+        state.count(SKIPPED_LINES, read.skipped().size());
+        TextDatasets datasets = plugins.service(TextDatasets.class, pluginWait).orElseThrow(
+                () -> new IllegalStateException("no TextDatasets service is registered; install the align4j"
+                        + " data bundle"));
+        TextDatasets.Split<Example> split = datasets.split(read.examples(), d.validationFraction, seed);
+        message("stage " + stage.label() + " data: " + read.examples().size() + " " + read.format().trlName()
+                + " examples from " + file + " (train " + split.train().size() + ", validation "
+                + split.validation().size() + ")");
+        return split;
+    }
+
     private TrainingResult runStage(PipelinePlan.Stage stage, Tokenizer tokenizer, TextDatasets.Split<Record> split)
             throws Exception {
         Files.createDirectories(stage.dir);
@@ -249,8 +296,14 @@ public final class PipelineRun {
             }
         })) {
             StageContext context = new StageContext(plan.name, stage.label(), stage.dir, plan.workDir,
-                    stage.settings, plan.model, plan.dataSettings, plan.seed, tokenizer, split.train(),
-                    split.validation(), bus, state);
+                    stage.settings, stage.model != null ? stage.model : plan.model,
+                    stage.data != null ? stage.data.section : plan.dataSettings, plan.seed, tokenizer,
+                    stage.data != null ? List.of() : split.train(), stage.data != null ? List.of() : split.validation(),
+                    bus, state).init(stage.init);
+            if (stage.data != null) {
+                TextDatasets.Split<Example> examples = stageExamples(stage);
+                context.examples(examples.train(), examples.validation());
+            }
             try {
                 result = s.trainer().train(context);
             } finally {

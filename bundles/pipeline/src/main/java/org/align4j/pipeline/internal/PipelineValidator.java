@@ -15,10 +15,12 @@ import org.align4j.api.model.ModelConfig;
 import org.align4j.api.optim.LearningRateSchedule;
 import org.align4j.api.optim.Optimizer;
 import org.align4j.api.data.CorpusGenerator;
+import org.align4j.api.data.DatasetFormat;
 import org.align4j.api.data.DatasetReader;
 import org.align4j.api.tokenizer.TokenizerFactory;
 import org.align4j.api.pipeline.Settings;
 import org.align4j.api.pipeline.SettingsException;
+import org.align4j.api.train.StageCheck;
 import org.align4j.api.train.Trainer;
 
 /**
@@ -61,6 +63,7 @@ public final class PipelineValidator {
     static final String[] RUN = {"name", "workdir", "seed"};
     static final String[] DATA = {"generate", "train", "format", "field", "validation_fraction", "skip_malformed",
         "tokenizer", "reader"};
+    static final String[] STAGE_DATA = {"generate", "train", "format", "validation_fraction", "skip_malformed"};
     static final long DEFAULT_SEED = 42;
     static final double DEFAULT_VALIDATION_FRACTION = 0.05;
     static final String DEFAULT_TOKENIZER = "bpe";
@@ -111,9 +114,8 @@ public final class PipelineValidator {
                     + " stages: [ { trainer: pretrain, loss: causal-lm, steps: 100 } ]");
         }
         List<PipelinePlan.Stage> stages = new ArrayList<>();
-        String attention = model.getString("attention", DEFAULT_ATTENTION);
         for (int i = 0; i < stageSections.size(); i++) {
-            stages.add(stage(i, stageSections.get(i), name, workDir, model, attention));
+            stages.add(stage(i, stageSections.get(i), name, workDir, model, tokenizer, stages));
         }
         return new PipelinePlan(root, name, workDir, seed, model, dataSection, data, stages);
     }
@@ -129,12 +131,17 @@ public final class PipelineValidator {
     }
 
     private static void checkModel(Settings model, Settings tokenizer) {
+        checkModel(model, tokenizer, model.asMap());
+    }
+
+    /** Checks {@code values} as a model section; errors name keys of {@code model} (where they were written). */
+    private static void checkModel(Settings model, Settings tokenizer, Map<String, Object> values) {
         int vocab = tokenizer.has("vocab") ? Math.max(1, tokenizer.getInt("vocab")) : 256;
         try {
-            ModelConfig.from(model, vocab);
+            ModelConfig.from(SettingsTrees.at(model.source(), model.path(), values), vocab);
         } catch (SettingsException e) {
             // ModelConfig reports its own checks as "model: model.heads: ..."; name the key itself
-            String prefix = model.source() + ": " + model.path() + ": " + model.path() + ".";
+            String prefix = model.source() + ": " + model.path() + ": model.";
             if (e.getMessage().startsWith(prefix)) {
                 String rest = e.getMessage().substring(prefix.length());
                 int colon = rest.indexOf(": ");
@@ -233,8 +240,8 @@ public final class PipelineValidator {
                 readerSettings, type, tokenizerSettings);
     }
 
-    private PipelinePlan.Stage stage(int index, Settings stage, String run, Path workDir, Settings model,
-            String attention) {
+    private PipelinePlan.Stage stage(int index, Settings stage, String run, Path workDir, Settings rootModel,
+            Settings tokenizer, List<PipelinePlan.Stage> earlier) {
         if (!stage.has("trainer")) {
             throw stage.error("trainer", "missing (required): the training method of this stage (registered: "
                     + Texts.list(trainers.registered()) + ")");
@@ -247,6 +254,18 @@ public final class PipelineValidator {
                     + trainer.pid() + " has configuration-policy ignore), so the pipeline cannot wire it; its"
                     + " component must require a configuration");
         }
+
+        // the stage's model: the run's model section with the stage's own keys over it
+        Settings model = rootModel;
+        if (stage.has("model")) {
+            Map<String, Object> merged = new LinkedHashMap<>(rootModel.asMap());
+            merged.putAll(stage.section("model").asMap());
+            checkModel(stage.section("model"), tokenizer, merged);
+            model = SettingsTrees.at(rootModel.source(), rootModel.path(), merged);
+        }
+        String attention = model.getString("attention", DEFAULT_ATTENTION);
+        Path init = init(stage, index, earlier);
+        PipelinePlan.StageData data = stage.has("data") ? stageData(stage.section("data")) : null;
 
         Map<String, Object> config = new LinkedHashMap<>();
         config.put(Trainer.RUN, run + "/" + index);
@@ -282,9 +301,131 @@ public final class PipelineValidator {
         wire(config, trainer, Trainer.REWARD, PluginKind.REWARD, nameOf(stage, "reward"), stage,
                 nameKey(stage, "reward"));
 
+        // every other reference the trainer declares is named by the stage key of the same name
+        for (TrainerInfo.Ref ref : trainer.references()) {
+            if (!FIXED_REFERENCES.contains(ref.name())) {
+                wireDeclared(config, trainer, ref, stage);
+            }
+        }
+
+        // the trainer's own check of its section, before any data is read or a tokenizer trained
+        for (StageCheck c : stageChecks(trainerName)) {
+            check(stage, () -> c.validate(stage));
+        }
+
         config.putAll(SettingsTrees.flatten("stage", stage.asMap()));
         Path dir = workDir.resolve("stage-" + index + "-" + trainerName);
-        return new PipelinePlan.Stage(index, trainer, stage, dir, config);
+        return new PipelinePlan.Stage(index, trainer, stage, dir, config, model, init, data);
+    }
+
+    /** References the stage names by fixed keys (or the model and optimizer sections name). */
+    private static final java.util.Set<String> FIXED_REFERENCES = java.util.Set.of(Trainer.LOSS, Trainer.OPTIMIZER,
+            Trainer.SCHEDULE, Trainer.ATTENTION, Trainer.REWARD);
+
+    /**
+     * Wires a reference that only the trainer knows about (a third-party kind, say {@code judge}): the stage names
+     * its plugin with the reference's name as the key ({@code judge: strict} or {@code judge: { name: strict }}).
+     * A reference to services that carry {@code align4j.name} must be named when it is mandatory or dynamic (a
+     * plugin the trainer swaps); one to unnamed services (the runtime, the model factory) is left to DS.
+     */
+    private void wireDeclared(Map<String, Object> config, TrainerInfo trainer, TrainerInfo.Ref ref, Settings stage) {
+        PluginKind kind = PluginKind.forInterface(ref.interfaceName());
+        String name = nameOf(stage, ref.name());
+        if (name == null) {
+            boolean plugin = PluginKind.isKnown(kind) || !plugins.registered(kind).isEmpty();
+            if (plugin && (ref.mandatory() || ref.dynamic())) {
+                throw stage.error(ref.name(), "missing (required): trainer " + trainer.name() + " needs "
+                        + Texts.a(PluginInfo.simple(ref.interfaceName())) + " named by this key (registered: "
+                        + Texts.list(plugins.registered(kind)) + ")");
+            }
+            return;
+        }
+        wire(config, trainer, ref.name(), kind, name, stage, nameKey(stage, ref.name()));
+    }
+
+    /** The stage checks registered for {@code trainer}; none when its bundle has none. */
+    private List<StageCheck> stageChecks(String trainer) {
+        List<StageCheck> out = new ArrayList<>();
+        for (PluginInfo p : plugins.registered(PluginKind.STAGE_CHECK)) {
+            if (p.name().equals(trainer)) {
+                out.add(plugins.get(PluginKind.STAGE_CHECK, trainer, StageCheck.class));
+                break;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code init: stage-N} (an earlier stage's final model) or {@code init: <folder>} (a model folder that exists
+     * now); {@code null} when the stage has no {@code init}.
+     */
+    private Path init(Settings stage, int index, List<PipelinePlan.Stage> earlier) {
+        if (!stage.has("init")) {
+            return null;
+        }
+        String value = stage.getString("init");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("stage-(\\d+)").matcher(value);
+        if (m.matches()) {
+            int n = Integer.parseInt(m.group(1));
+            if (n >= index) {
+                throw stage.error("init", "\"" + value + "\" is not an earlier stage: stage " + index
+                        + " can start from stage-0" + (index > 1 ? " .. stage-" + (index - 1) : "")
+                        + (index == 0 ? " (none: this is the first stage; name a model folder instead)" : ""));
+            }
+            return earlier.get(n).output();
+        }
+        Path folder = resolve(value);
+        if (!Files.isDirectory(folder)) {
+            throw stage.error("init", "no such folder: " + folder + " (name an earlier stage, init: stage-0, or a"
+                    + " model folder holding model.safetensors and config.json)");
+        }
+        if (!Files.isRegularFile(folder.resolve("model.safetensors"))) {
+            throw stage.error("init", folder + " holds no model.safetensors (a model folder is what a stage writes"
+                    + " to <stage>/model)");
+        }
+        return folder;
+    }
+
+    /**
+     * A stage's own data: {@code generate: { name: ..., format: prompt-completion, ... }} or {@code train:
+     * file.jsonl}, with {@code format} (a TRL format name, default detected), {@code validation_fraction} and
+     * {@code skip_malformed}.
+     */
+    private PipelinePlan.StageData stageData(Settings data) {
+        SettingsTrees.checkKnown(data, STAGE_DATA);
+        boolean generate = data.has("generate");
+        boolean train = data.has("train");
+        if (generate == train) {
+            throw data.error(null, generate
+                    ? "set either generate or train, not both"
+                    : "missing the examples: set generate: { name: <generator>, format: prompt-completion, count: N }"
+                            + " or train: <file.jsonl>");
+        }
+        double fraction = data.getDouble("validation_fraction", DEFAULT_VALIDATION_FRACTION, 0.0, 0.9);
+        boolean skip = data.getBoolean("skip_malformed", false);
+        String format = data.getString("format", "auto");
+        if (!format.equals("auto") && DatasetFormat.byName(format) == null) {
+            throw data.error("format", "\"" + format + "\" is not a dataset format (accepted: auto, "
+                    + DatasetFormat.names() + ")");
+        }
+        if (generate) {
+            Settings g = data.section("generate");
+            if (!g.has("name")) {
+                throw g.error("name", "missing (required): the generator to use (registered: "
+                        + Texts.list(plugins.registered(PluginKind.GENERATOR)) + ")");
+            }
+            String generator = g.getString("name");
+            require(PluginKind.GENERATOR, generator, g, "name");
+            Settings settings = SettingsTrees.without(g, "name");
+            CorpusGenerator gen = plugins.get(PluginKind.GENERATOR, generator, CorpusGenerator.class);
+            check(g, () -> gen.validate(settings));
+            return new PipelinePlan.StageData(generator, settings, null, format, fraction, skip, data);
+        }
+        Path file = resolve(data.getString("train"));
+        if (!Files.isRegularFile(file)) {
+            throw data.error("train", (Files.exists(file) ? "not a regular file: " : "no such file: ") + file);
+        }
+        return new PipelinePlan.StageData(null, null, file, format, fraction, skip, data);
     }
 
     /** Runs a plugin's own check of {@code section}; what it throws names a place in the file. */

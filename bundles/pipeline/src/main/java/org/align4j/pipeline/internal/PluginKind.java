@@ -9,6 +9,7 @@ import org.align4j.api.optim.LearningRateSchedule;
 import org.align4j.api.optim.Optimizer;
 import org.align4j.api.reward.RewardModel;
 import org.align4j.api.tokenizer.TokenizerFactory;
+import org.align4j.api.train.StageCheck;
 
 /**
  * A kind of named plugin the pipeline selects by {@code align4j.name}: what it is called in messages and the
@@ -25,6 +26,29 @@ public final class PluginKind {
     public static final PluginKind READER = new PluginKind("dataset reader", DatasetReader.class.getName());
     public static final PluginKind GENERATOR = new PluginKind("corpus generator", CorpusGenerator.class.getName());
     public static final PluginKind TOKENIZER = new PluginKind("tokenizer factory", TokenizerFactory.class.getName());
+    public static final PluginKind STAGE_CHECK = new PluginKind("stage check", StageCheck.class.getName());
+
+    private static final java.util.List<PluginKind> KNOWN = java.util.List.of(LOSS, OPTIMIZER, SCHEDULE, ATTENTION,
+            REWARD, READER, GENERATOR, TOKENIZER, STAGE_CHECK);
+
+    /**
+     * The kind whose services are registered under {@code interfaceName}: one of the kinds above, or a kind of its
+     * own (named after the interface's simple name) for a contract the pipeline does not know, e.g. a third-party
+     * trainer's reference to {@code com.example.Judge}.
+     */
+    public static PluginKind forInterface(String interfaceName) {
+        for (PluginKind k : KNOWN) {
+            if (k.matches(interfaceName)) {
+                return k;
+            }
+        }
+        return new PluginKind(PluginInfo.simple(interfaceName), interfaceName);
+    }
+
+    /** Whether {@code kind} is one of the kinds of the api bundle's contracts. */
+    public static boolean isKnown(PluginKind kind) {
+        return KNOWN.contains(kind);
+    }
 
     private final String label;
     private final String objectClass;

@@ -2,7 +2,9 @@ package org.align4j.pipeline.internal;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
+import org.align4j.api.data.Example;
 import org.align4j.api.data.Record;
 import org.align4j.api.metrics.TrainingEvent;
 import org.align4j.api.pipeline.Settings;
@@ -24,6 +26,9 @@ final class StageContext implements TrainingContext {
     private final List<Record> validation;
     private final EventBus bus;
     private final RunState state;
+    private Path init;
+    private List<Example> trainExamples = List.of();
+    private List<Example> validationExamples = List.of();
 
     StageContext(String run, String stage, Path stageDir, Path runDir, Settings settings, Settings model, Settings data,
             long seed,
@@ -91,6 +96,34 @@ final class StageContext implements TrainingContext {
     @Override
     public List<Record> validation() {
         return validation;
+    }
+
+    /** The stage starts from the model in {@code folder} ({@code null}: from the seed). */
+    StageContext init(Path folder) {
+        this.init = folder;
+        return this;
+    }
+
+    /** The stage's typed examples, split. */
+    StageContext examples(List<Example> train, List<Example> validation) {
+        this.trainExamples = List.copyOf(train);
+        this.validationExamples = List.copyOf(validation);
+        return this;
+    }
+
+    @Override
+    public Optional<Path> init() {
+        return Optional.ofNullable(init);
+    }
+
+    @Override
+    public List<Example> trainExamples() {
+        return trainExamples;
+    }
+
+    @Override
+    public List<Example> validationExamples() {
+        return validationExamples;
     }
 
     /** Events carry the run's directory (where sinks such as metrics.jsonl write), not the stage's. */

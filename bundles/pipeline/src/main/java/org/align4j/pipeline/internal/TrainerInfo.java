@@ -15,11 +15,23 @@ public final class TrainerInfo {
         private final String name;
         private final String interfaceName;
         private final String cardinality;
+        private final String policy;
 
         public Ref(String name, String interfaceName, String cardinality) {
+            this(name, interfaceName, cardinality, "static");
+        }
+
+        /** @param policy {@code static} or {@code dynamic} */
+        public Ref(String name, String interfaceName, String cardinality, String policy) {
             this.name = Objects.requireNonNull(name);
             this.interfaceName = Objects.requireNonNull(interfaceName);
             this.cardinality = cardinality == null ? "1..1" : cardinality;
+            this.policy = policy == null ? "static" : policy;
+        }
+
+        /** Whether DS rebinds it while the component runs (a plugin the trainer may swap). */
+        public boolean dynamic() {
+            return policy.equals("dynamic");
         }
 
         public String name() {

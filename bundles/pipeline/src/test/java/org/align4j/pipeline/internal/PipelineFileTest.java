@@ -211,4 +211,20 @@ class PipelineFileTest {
         assertTrue(assertThrows(SettingsException.class, () -> PipelineFile.read(missing, Map.of())).getMessage()
                 .startsWith(missing + ": no such file"));
     }
+
+    @Test
+    void invalidUtf8NamesTheLineColumnAndBytes() throws Exception {
+        Path f = dir.resolve("latin1.yaml");
+        byte[] head = "run: { name: x }\nmodel: { layers: 2 }\n# caf".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] tail = " au lait\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.write(head);
+        b.write(0xE9); // é in Latin-1: not UTF-8
+        b.write(tail);
+        java.nio.file.Files.write(f, b.toByteArray());
+        org.align4j.api.pipeline.SettingsException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.align4j.api.pipeline.SettingsException.class, () -> PipelineFile.read(f, java.util.Map.of()));
+        org.junit.jupiter.api.Assertions.assertEquals(f + ":3:6: invalid UTF-8 (bytes 0xE9); save the file as UTF-8",
+                e.getMessage());
+    }
 }

@@ -368,4 +368,99 @@ class PipelineValidatorTest {
                         + " (registered: causal-lm 0.1.0 [org.align4j.loss.lm], dpo 0.1.0"
                         + " [org.align4j.loss.preference])"));
     }
+
+    // ---- stages that grow with trainers: references, init, model, data, the trainer's own check ----
+
+    private static final String JUDGE = "com.example.Judge";
+
+    private static String[] twoStages(String... second) {
+        List<String> lines = new ArrayList<>(List.of(GOOD));
+        lines.add("  - trainer: pretrain");
+        lines.add("    loss: causal-lm");
+        lines.add("    optimizer: { name: adamw, lr: 1.0e-4 }");
+        lines.addAll(List.of(second));
+        return lines.toArray(new String[0]);
+    }
+
+    @Test
+    void aReferenceOfAKindThePipelineDoesNotKnowIsWiredByTheStageKeyOfItsName() throws IOException {
+        registry.add(JUDGE, "strict", "com.example.judges", new Object())
+                .add(JUDGE, "lenient", "com.example.judges", new Object());
+        List<TrainerInfo.Ref> refs = new ArrayList<>(List.of(pretrainRefs()));
+        refs.add(new TrainerInfo.Ref("judge", JUDGE, "0..1", "dynamic"));
+        // a static mandatory reference to an unnamed service (the runtime, say) is left to Declarative Services
+        refs.add(new TrainerInfo.Ref("runtime", "org.align4j.api.runtime.TensorFlowRuntime", "1..1", "static"));
+        registry.trainer("judged", "com.example.trainer", null, refs.toArray(new TrainerInfo.Ref[0]));
+
+        Map<String, Object> c = validate(file(GOOD), Map.of("stages[0].trainer", "judged", "stages[0].judge",
+                "strict")).stages().get(0).configuration();
+        assertEquals("(align4j.name=strict)", c.get("judge.target"));
+        assertFalse(c.containsKey("runtime.target"));
+
+        String missing = errorWith("stages[0].trainer", "judged");
+        assertEquals(dir.resolve("x.yaml") + ": stages[0].judge: missing (required): trainer judged needs a Judge named by this key"
+                + " (registered: lenient 0.1.0 [com.example.judges], strict 0.1.0 [com.example.judges])", missing);
+        String unknown = error(Map.of("stages[0].trainer", "judged", "stages[0].judge", "harsh"), GOOD);
+        assertTrue(unknown.startsWith(dir.resolve("x.yaml") + ": stages[0].judge: no Judge service named \"harsh\" (registered:"
+                + " lenient"), unknown);
+    }
+
+    @Test
+    void theTrainersOwnCheckRunsBeforeAnythingIsRead() throws IOException {
+        registry.add(org.align4j.api.train.StageCheck.class.getName(), "pretrain", "org.align4j.trainer.pretrain",
+                (org.align4j.api.train.StageCheck) stage -> stage.getInt("batch", 16, 1, 65536));
+        assertEquals(dir.resolve("x.yaml") + ": stages[0].batch: expected a whole number in [1, 65536], got 0",
+                errorWith("stages[0].batch", "0"));
+        assertEquals(dir.resolve("x.yaml") + ": stages[0].batch: expected a number, got \"many\"",
+                errorWith("stages[0].batch", "many"));
+        validate(file(GOOD), Map.of()); // a good stage passes its check
+    }
+
+    @Test
+    void aStageStartsFromAnEarlierStageOrAModelFolder() throws IOException {
+        PipelinePlan plan = validate(file(twoStages("    init: stage-0")), Map.of());
+        assertEquals(null, plan.stages().get(0).init);
+        assertEquals(dir.resolve("runs/tiny-pretrain/stage-0-pretrain/model"), plan.stages().get(1).init);
+
+        assertEquals(dir.resolve("x.yaml") + ": stages[1].init: \"stage-1\" is not an earlier stage: stage 1 can start from stage-0",
+                error(twoStages("    init: stage-1")));
+        assertEquals(dir.resolve("x.yaml") + ": stages[0].init: \"stage-0\" is not an earlier stage: stage 0 can start from stage-0"
+                + " (none: this is the first stage; name a model folder instead)",
+                errorWith("stages[0].init", "stage-0"));
+        String noFolder = errorWith("stages[0].init", "models/none");
+        assertTrue(noFolder.startsWith(dir.resolve("x.yaml") + ": stages[0].init: no such folder: " + dir.resolve("models/none")),
+                noFolder);
+        Files.createDirectories(dir.resolve("models/empty"));
+        String notModel = errorWith("stages[0].init", "models/empty");
+        assertTrue(notModel.contains("holds no model.safetensors"), notModel);
+        Files.writeString(dir.resolve("models/empty/model.safetensors"), "x");
+        assertEquals(dir.resolve("models/empty"),
+                validate(file(GOOD), Map.of("stages[0].init", "models/empty")).stages().get(0).init);
+    }
+
+    @Test
+    void aStageMayOverrideModelKeysAndNameItsOwnData() throws IOException {
+        Path sft = dir.resolve("sft.jsonl");
+        Files.writeString(sft, "{\"prompt\": \"1+1=\", \"completion\": \"2\"}\n");
+        PipelinePlan plan = validate(file(twoStages("    model: { context: 32 }",
+                "    data: { train: sft.jsonl, format: prompt-completion, validation_fraction: 0.2 }")), Map.of());
+        PipelinePlan.Stage second = plan.stages().get(1);
+        assertEquals(32, second.model.getInt("context"));
+        assertEquals(2, second.model.getInt("layers")); // the run's keys stay
+        assertEquals(64, plan.stages().get(0).model.getInt("context"));
+        assertEquals(sft, second.data.file);
+        assertEquals("prompt-completion", second.data.format);
+        assertEquals(0.2, second.data.validationFraction);
+        assertEquals(null, plan.stages().get(0).data);
+
+        assertEquals(dir.resolve("x.yaml") + ": stages[1].model.heads: must divide d_model (128), got 5",
+                error(twoStages("    model: { heads: 5 }")));
+        String badFormat = error(twoStages("    data: { train: sft.jsonl, format: pairs }"));
+        assertTrue(badFormat.startsWith(dir.resolve("x.yaml") + ": stages[1].data.format: \"pairs\" is not a dataset format"
+                + " (accepted: auto, text, prompt-completion"), badFormat);
+        String unknownKey = error(twoStages("    data: { train: sft.jsonl, tokenizer: bpe }"));
+        assertTrue(unknownKey.startsWith(dir.resolve("x.yaml") + ": stages[1].data.tokenizer: unknown"), unknownKey);
+        String noFile = error(twoStages("    data: { train: none.jsonl }"));
+        assertTrue(noFile.startsWith(dir.resolve("x.yaml") + ": stages[1].data.train: no such file: "), noFile);
+    }
 }
