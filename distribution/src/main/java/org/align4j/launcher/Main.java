@@ -27,6 +27,9 @@ import org.osgi.framework.startlevel.BundleStartLevel;
  * <ul>
  * <li>{@code run <pipeline.yaml> [key=value ...]}: runs the pipeline headless and exits with its status (0 done, 1
  * failed, 2 invalid pipeline file, 3 stopped and resumable), or</li>
+ * <li>{@code generate <model-folder> "<prompt>" [options]}: continues the prompt with a trained model (the
+ * align4j-generate bundle; options as {@code align4j generate --help} lists them) and exits (0 done, 1 failed, 2 bad
+ * command line), or</li>
  * <li>{@code shell}: the Gogo shell ({@code align4j:run}, {@code align4j:plugins}, {@code lb}, ...).</li>
  * </ul>
  * Ctrl-C (SIGINT/SIGTERM) stops the framework: a running stage writes a checkpoint first, and {@code run} still exits
@@ -42,6 +45,8 @@ public final class Main {
     private static final String SHELL = "align4j.shell";
     private static final String SHELL_BUNDLE = "org.apache.felix.gogo.jline";
     static final int ALIGN4J_START_LEVEL = 2;
+    /** Separates the arguments of {@code generate} in the framework property {@code align4j.generate.args}. */
+    static final String GENERATE_SEPARATOR = "\u001f";
 
     private Main() {
     }
@@ -73,6 +78,18 @@ public final class Main {
                 props.put("gosh.args", "--nointeractive --noshutdown");
                 props.put(SHELL, "false");
                 break;
+            case "generate":
+                if (args.length < 2) {
+                    System.err.println("align4j generate: which model folder and prompt? e.g. align4j generate"
+                            + " runs/tiny/model \"Once upon a time\" --max-tokens 64 (align4j generate --help)");
+                    System.exit(2);
+                }
+                // the arguments travel to the generate bundle as one framework property, U+001F between them
+                props.put("align4j.generate.args", String.join(GENERATE_SEPARATOR,
+                        Arrays.asList(args).subList(1, args.length)));
+                props.put("gosh.args", "--nointeractive --noshutdown");
+                props.put(SHELL, "false");
+                break;
             case "shell":
                 props.remove("gosh.args");
                 props.put(SHELL, "true");
@@ -88,7 +105,11 @@ public final class Main {
 
     private static void usage() {
         System.err.println("usage: align4j run <pipeline.yaml> [key=value ...]   run a pipeline headless\n"
-                + "       align4j shell                                 the Gogo shell (align4j:run, align4j:plugins)");
+                + "       align4j generate <model-folder> \"<prompt>\" [--max-tokens N] [--temperature X] [--top-k N]\n"
+                + "                        [--top-p X] [--repetition-penalty X] [--samples N] [--seed N] [--stop S]\n"
+                + "                                                     continue a prompt (align4j generate --help)\n"
+                + "       align4j shell                                 the Gogo shell (align4j:run, align4j:plugins,"
+                + " align4j:generate)");
     }
 
     /** The distribution's root: the parent of the {@code lib/} folder holding this jar, or {@code align4j.home}. */

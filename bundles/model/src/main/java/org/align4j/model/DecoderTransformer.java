@@ -11,6 +11,8 @@ import java.util.regex.Pattern;
 
 import org.align4j.api.attention.AttentionInputs;
 import org.align4j.api.attention.AttentionKernel;
+import org.align4j.api.model.CachedForward;
+import org.align4j.api.model.KeyValueCache;
 import org.align4j.api.model.ModelConfig;
 import org.align4j.api.model.ModelConfig.NormPlacement;
 import org.align4j.api.model.ModelConfig.NormType;
@@ -61,8 +63,14 @@ import org.tensorflow.types.TInt32;
  * projection is one rank-2 MatMul; only attention sees {@code [B, H, T, D]}. Pre-norm blocks compute
  * {@code x + Attn(LN1(x))} then {@code x + MLP(LN2(x))} and end with {@code ln_f}; post-norm blocks compute
  * {@code LN1(x + Attn(x))} then {@code LN2(x + MLP(x))} and have no final norm. The feed-forward uses GELU in its tanh
- * form {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))} (GPT-2's {@code gelu_new}). No dropout. Positions are
- * {@code 0 .. T-1} whatever the padding, so batches should be right-padded.
+ * form {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))} (GPT-2's {@code gelu_new}). No dropout. {@link #hidden(Ops, Operand, Operand)} places
+ * the tokens at positions {@code 0 .. T-1} whatever the padding, so its batches should be right-padded; the overloads
+ * with explicit {@code [B, T]} positions take each row's own positions (left-padded batches, a KV cache).
+ *
+ * <h2>KV cache</h2> {@link #hiddenCached} runs the same blocks on new tokens only: each block appends the keys and
+ * values of the new tokens to the cached ones ({@code [B, H, P, D]} to {@code [B, H, P + Tn, D]}) and the kernel sees
+ * the queries at offset {@code P}. The cache holds one slot per fed token, padding included, so the key mask has
+ * {@code P + Tn} columns; slots and positions differ in left-padded rows, which is why positions are explicit.
  *
  * <p>Every op has a gradient in TensorFlow's C++ registry; training needs no Java gradient. Heads that a loss does not
  * use (the scalar head in language-model training, an untied {@code lm_head} in reward training) are unreachable from
@@ -224,30 +232,115 @@ final class DecoderTransformer implements Transformer {
                 tf.gather(tokEmb, tokens, tf.constant(0)), // [B, T, d]
                 tf.gather(positionTable, positions, tf.constant(0))); // [T, d]
         Operand<TFloat32> h = tf.reshape(x, tf.constant(new int[] {-1, d})); // [N, d]
-        for (Block b : blocks) {
+        h = blocks(tf, h, tokenShape, keyMask, null, null, null); // [N, d]
+        return tf.reshape(h, withLast(tf, tokenShape, d)); // [B, T, d]
+    }
+
+    @Override
+    public Operand<TFloat32> hidden(Ops tf, Operand<TInt32> tokens, Operand<TInt32> positions,
+            Operand<TFloat32> keyMask) {
+        if (positions == null) {
+            return hidden(tf, tokens, keyMask);
+        }
+        int d = config.dModel();
+        Operand<TInt32> tokenShape = tf.shape(tokens); // [2] = (B, T)
+        Operand<TFloat32> h = embed(tf, tokens, positions); // [N, d]
+        h = blocks(tf, h, tokenShape, keyMask, null, null, null); // [N, d]
+        return tf.reshape(h, withLast(tf, tokenShape, d)); // [B, T, d]
+    }
+
+    @Override
+    public CachedForward hiddenCached(Ops tf, Operand<TInt32> tokens, Operand<TInt32> positions,
+            Operand<TFloat32> keyMask, KeyValueCache past) {
+        java.util.Objects.requireNonNull(positions, "positions");
+        java.util.Objects.requireNonNull(past, "past");
+        if (past.layers() != config.layers()) {
+            throw new IllegalArgumentException("the key/value cache has " + past.layers() + " layers, the model "
+                    + config.layers() + ": pass one key and one value operand per block");
+        }
+        int d = config.dModel();
+        Operand<TInt32> tokenShape = tf.shape(tokens); // [2] = (B, Tn)
+        Operand<TFloat32> h = embed(tf, tokens, positions); // [N, d] with N = B * Tn
+        List<Operand<TFloat32>> keys = new ArrayList<>();
+        List<Operand<TFloat32>> values = new ArrayList<>();
+        h = blocks(tf, h, tokenShape, keyMask, past, keys, values); // [N, d]
+        return new CachedForward(tf.reshape(h, withLast(tf, tokenShape, d)), // [B, Tn, d]
+                new KeyValueCache(keys, values)); // each [B, H, P + Tn, D]
+    }
+
+    /**
+     * Token plus position embedding at explicit per-row positions, checked to lie in {@code [0, context)}.
+     *
+     * @return {@code [N, d]}
+     */
+    private Operand<TFloat32> embed(Ops tf, Operand<TInt32> tokens, Operand<TInt32> positions) {
+        Operand<TInt32> all = tf.reshape(positions, tf.constant(new int[] {-1})); // [N]
+        Operand<TInt32> largest = tf.max(all, tf.constant(0)); // []
+        Operand<TInt32> smallest = tf.min(all, tf.constant(0)); // []
+        Op fits = tf.assertThat(tf.math.logicalAnd(
+                tf.math.less(largest, tf.constant(config.context())),
+                tf.math.greaterEqual(smallest, tf.constant(0))),
+                List.of(tf.constant("a position lies outside 0 .. model.context - 1 (model.context = "
+                        + config.context() + "): shorten the prompt or generate fewer tokens; smallest and largest"
+                        + " position:"), smallest, largest));
+        Operand<TFloat32> x = tf.math.add(
+                tf.gather(tokEmb, tokens, tf.constant(0)), // [B, T, d]
+                tf.gather(positionTable, tf.withControlDependencies(List.of(fits)).identity(positions),
+                        tf.constant(0))); // [B, T, d]
+        return tf.reshape(x, tf.constant(new int[] {-1, config.dModel()})); // [N, d]
+    }
+
+    /**
+     * The blocks (and the final norm in pre-norm form) on the residual stream {@code h} {@code [N, d]}. With
+     * {@code past}, each block's new keys and values are appended to its cached ones and collected in
+     * {@code keysOut}/{@code valuesOut}; without it, the ops are exactly those of the uncached forward.
+     */
+    private Operand<TFloat32> blocks(Ops tf, Operand<TFloat32> h, Operand<TInt32> tokenShape,
+            Operand<TFloat32> keyMask, KeyValueCache past, List<Operand<TFloat32>> keysOut,
+            List<Operand<TFloat32>> valuesOut) {
+        for (int i = 0; i < blocks.size(); i++) {
+            Block b = blocks.get(i);
+            Operand<TFloat32> pastK = past == null ? null : past.keys().get(i); // [B, H, P, D]
+            Operand<TFloat32> pastV = past == null ? null : past.values().get(i); // [B, H, P, D]
             if (config.norm() == NormPlacement.PRE) {
                 h = tf.math.add(h, selfAttention(tf, norm(tf, h, b.ln1Gain, b.ln1Bias), b, tokenShape,
-                        keyMask)); // [N, d]
+                        keyMask, pastK, pastV, keysOut, valuesOut)); // [N, d]
                 h = tf.math.add(h, mlp(tf, norm(tf, h, b.ln2Gain, b.ln2Bias), b)); // [N, d]
             } else {
-                h = norm(tf, tf.math.add(h, selfAttention(tf, h, b, tokenShape, keyMask)), b.ln1Gain,
-                        b.ln1Bias); // [N, d]
+                h = norm(tf, tf.math.add(h, selfAttention(tf, h, b, tokenShape, keyMask, pastK, pastV, keysOut,
+                        valuesOut)), b.ln1Gain, b.ln1Bias); // [N, d]
                 h = norm(tf, tf.math.add(h, mlp(tf, h, b)), b.ln2Gain, b.ln2Bias); // [N, d]
             }
         }
         if (config.norm() == NormPlacement.PRE) {
             h = norm(tf, h, lnFGain, lnFBias); // [N, d]
         }
-        return tf.reshape(h, withLast(tf, tokenShape, d)); // [B, T, d]
+        return h;
     }
 
-    /** Causal multi-head self-attention through the kernel, with output projection. x: {@code [N, d]}. */
+    /**
+     * Causal multi-head self-attention through the kernel, with output projection. x: {@code [N, d]}. With a cache
+     * ({@code pastK != null}) the new keys and values follow the cached ones and the queries start at offset
+     * {@code P}; the concatenated keys and values are added to {@code keysOut} and {@code valuesOut}.
+     */
     private Operand<TFloat32> selfAttention(Ops tf, Operand<TFloat32> x, Block b, Operand<TInt32> tokenShape,
-            Operand<TFloat32> keyMask) {
+            Operand<TFloat32> keyMask, Operand<TFloat32> pastK, Operand<TFloat32> pastV,
+            List<Operand<TFloat32>> keysOut, List<Operand<TFloat32>> valuesOut) {
         Operand<TFloat32> q = splitHeads(tf, linear(tf, x, b.qW, b.qB), tokenShape); // [B, H, T, D]
         Operand<TFloat32> k = splitHeads(tf, linear(tf, x, b.kW, b.kB), tokenShape); // [B, H, T, D]
         Operand<TFloat32> v = splitHeads(tf, linear(tf, x, b.vW, b.vB), tokenShape); // [B, H, T, D]
+        Operand<TInt32> offset = null;
+        if (pastK != null) {
+            offset = tf.gather(tf.shape(pastK), tf.constant(2), tf.constant(0)); // [] P
+            k = tf.concat(List.of(pastK, k), tf.constant(2)); // [B, H, P + T, D]
+            v = tf.concat(List.of(pastV, v), tf.constant(2)); // [B, H, P + T, D]
+            keysOut.add(k);
+            valuesOut.add(v);
+        }
         AttentionInputs in = AttentionInputs.of(q, k, v);
+        if (offset != null) {
+            in.withQueryOffset(offset);
+        }
         if (keyMask != null) {
             in.withKeyMask(keyMask);
         }

@@ -55,6 +55,8 @@ public final class SafetensorsWeightStore implements WeightStore {
     private static final List<String> CONFIG_KEYS = List.of("vocab_size", "layers", "d_model", "heads", "ffn",
             "context", "norm", "norm_type", "positions", "tie_embeddings", "attention", "norm_eps", "init_std");
 
+    /** The keys of a tensor's header entry. */
+    private static final List<String> ENTRY_KEYS = List.of("dtype", "shape", "data_offsets");
     private final ObjectMapper json = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     @Override
@@ -146,7 +148,8 @@ public final class SafetensorsWeightStore implements WeightStore {
             long dataStart = 8 + n;
             long dataLength = size - dataStart;
             Map<String, String> metadata = new LinkedHashMap<>();
-            List<Entry> entries = parseHeader(file, headerBytes.array(), dataLength, metadata);
+            List<String> warnings = new ArrayList<>();
+            List<Entry> entries = parseHeader(file, headerBytes.array(), dataLength, metadata, warnings);
 
             Map<String, TensorData> tensors = new LinkedHashMap<>();
             ByteBuffer bytes = ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
@@ -162,13 +165,16 @@ public final class SafetensorsWeightStore implements WeightStore {
                 }
                 tensors.put(e.name, new TensorData(e.shape, values));
             }
-            return new Weights(tensors, metadata);
+            return new Weights(tensors, metadata, warnings);
         }
     }
 
-    /** Parses and checks the header; fills {@code metadata}; returns the tensors by data offset. */
-    private List<Entry> parseHeader(Path file, byte[] header, long dataLength, Map<String, String> metadata)
-            throws IOException {
+    /**
+     * Parses and checks the header; fills {@code metadata} and {@code warnings} (unknown keys, which are ignored);
+     * returns the tensors by data offset.
+     */
+    private List<Entry> parseHeader(Path file, byte[] header, long dataLength, Map<String, String> metadata,
+            List<String> warnings) throws IOException {
         if (header[0] != '{') {
             throw bad(file, "the header does not start with '{': not a safetensors file, or a corrupt one");
         }
@@ -202,7 +208,28 @@ public final class SafetensorsWeightStore implements WeightStore {
                 }
                 continue;
             }
-            entries.add(parseEntry(file, name, node, dataLength));
+            if (name.length() > 4 && name.startsWith("__") && name.endsWith("__")) {
+                warnings.add(file + ": unknown top-level key \"" + name + "\" ignored (a safetensors header holds"
+                        + " tensors and \"__metadata__\")");
+                continue;
+            }
+            entries.add(parseEntry(file, name, node, warnings));
+        }
+        long declared = 0; // the bytes the shapes need in all
+        for (Entry e : entries) {
+            declared += e.end - e.begin;
+        }
+        for (Entry e : entries) {
+            if (e.end > dataLength) {
+                if (declared > dataLength) { // the shapes need more than there is: the file was cut short
+                    throw bad(file, "truncated: tensor \"" + e.name + "\" needs bytes " + e.begin + ".." + e.end
+                            + " of the data section, but the file holds only " + dataLength + " bytes of data (the"
+                            + " tensors' shapes need " + declared + ")");
+                }
+                throw bad(file, "tensor \"" + e.name + "\": bad data_offsets [" + e.begin + ", " + e.end + "]: they"
+                        + " lie outside the data section, which holds " + dataLength + " bytes (as many as the"
+                        + " tensors' shapes need: the header's offsets are wrong, not the file's length)");
+            }
         }
         entries.sort(Comparator.comparingLong((Entry e) -> e.begin).thenComparingLong(e -> e.end));
         long expected = 0;
@@ -227,10 +254,18 @@ public final class SafetensorsWeightStore implements WeightStore {
         return entries;
     }
 
-    private static Entry parseEntry(Path file, String name, JsonNode node, long dataLength) throws IOException {
+    private static Entry parseEntry(Path file, String name, JsonNode node, List<String> warnings)
+            throws IOException {
         String where = "tensor \"" + name + "\"";
         if (!node.isObject()) {
             throw bad(file, where + ": expected {\"dtype\", \"shape\", \"data_offsets\"}, got " + node);
+        }
+        for (Iterator<String> keys = node.fieldNames(); keys.hasNext();) {
+            String key = keys.next();
+            if (!ENTRY_KEYS.contains(key)) {
+                warnings.add(file + ": " + where + ": unknown key \"" + key + "\" ignored (known: "
+                        + String.join(", ", ENTRY_KEYS) + ")");
+            }
         }
         JsonNode dtype = node.get("dtype");
         if (dtype == null || !dtype.isTextual()) {
@@ -253,10 +288,6 @@ public final class SafetensorsWeightStore implements WeightStore {
         }
         if (offsets[0] > offsets[1]) {
             throw bad(file, where + ": data_offsets " + Arrays.toString(offsets) + " end before they begin");
-        }
-        if (offsets[1] > dataLength) {
-            throw bad(file, "truncated: " + where + " needs bytes " + offsets[0] + ".." + offsets[1]
-                    + " of the data section, but the file holds only " + dataLength + " bytes of data");
         }
         if (offsets[1] - offsets[0] != 4 * count) {
             throw bad(file, where + ": shape " + Arrays.toString(shape) + " in F32 takes " + 4 * count

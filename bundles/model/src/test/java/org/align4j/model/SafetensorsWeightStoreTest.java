@@ -169,6 +169,38 @@ class SafetensorsWeightStoreTest {
         assertBad(file("{\"__metadata__\":{\"step\":3}}"), "metadata \"step\": expected a string");
     }
 
+    /** Offsets past the end of a data section that is as long as the shapes need: the header is wrong. */
+    @Test
+    void offsetsOutsideTheDataSectionAreBadOffsetsOfTheNamedTensor() throws IOException {
+        Path file = dir.resolve("offsets.safetensors");
+        Files.write(file, file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]}}", 1f, 2f));
+        IOException e = assertThrows(IOException.class, () -> store.load(file));
+        assertEquals(file + ": tensor \"b\": bad data_offsets [12, 16]: they lie outside the data section, which"
+                + " holds 8 bytes (as many as the tensors' shapes need: the header's offsets are wrong, not the"
+                + " file's length)", e.getMessage());
+        assertTrue(!e.getMessage().contains("truncated"), e.getMessage());
+        assertTrue(!e.getMessage().contains("Exception") && !e.getMessage().contains("\tat "), e.getMessage());
+    }
+
+    @Test
+    void unknownKeysAreWarnedAboutNamingTheFileAndTheKey() throws IOException {
+        Path file = dir.resolve("extra.safetensors");
+        Files.write(file, file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],"
+                + "\"layout\":\"row\"},\"__format__\":\"pt\",\"__metadata__\":{\"k\":\"v\"}}", 1f, 2f));
+        Weights w = store.load(file);
+        assertArrayEquals(new float[] {1f, 2f}, w.tensors().get("a").values());
+        assertEquals(Map.of("k", "v"), w.metadata());
+        assertEquals(List.of(
+                file + ": tensor \"a\": unknown key \"layout\" ignored (known: dtype, shape, data_offsets)",
+                file + ": unknown top-level key \"__format__\" ignored (a safetensors header holds tensors and"
+                        + " \"__metadata__\")"), w.warnings());
+
+        Path clean = dir.resolve("clean.safetensors");
+        store.save(clean, sample(), Map.of("x", "y"));
+        assertEquals(List.of(), store.load(clean).warnings());
+    }
+
     @Test
     void configRoundTripsWithTheSnakeCaseKeys() throws IOException {
         ModelConfig c = ModelConfig.builder().vocabSize(300).layers(3).dModel(48).heads(6).ffn(100).context(64)

@@ -10,8 +10,8 @@ import org.tensorflow.types.TInt32;
 
 /**
  * A small causal attention for the model's tests (the model bundle may not use attention-standard's classes):
- * {@code softmax(Q K^T / sqrt(D) + mask) V} with the causal triangle from a band matrix, for {@code H == Hkv} and no
- * cache.
+ * {@code softmax(Q K^T / sqrt(D) + mask) V} with the causal triangle from a band matrix, for {@code H == Hkv}; with a
+ * query offset (a KV cache) the visible keys are {@code j <= offset + i}.
  */
 final class TestAttention implements AttentionKernel {
     private final int headSize;
@@ -22,8 +22,11 @@ final class TestAttention implements AttentionKernel {
 
     @Override
     public Operand<TFloat32> attend(Ops tf, AttentionInputs in) {
-        if (in.queryOffset() != null || !in.causal()) {
+        if (!in.causal()) {
             throw new UnsupportedOperationException("the test kernel does causal self-attention only");
+        }
+        if (in.queryOffset() != null) {
+            return attendCached(tf, in);
         }
         Operand<TFloat32> scores = tf.math.mul(
                 tf.train.batchMatMul(in.query(), in.key(), TFloat32.class, BatchMatMul.adjY(true)),
@@ -39,5 +42,28 @@ final class TestAttention implements AttentionKernel {
         }
         scores = tf.math.sub(scores, tf.math.mul(tf.math.sub(tf.constant(1f), visible), tf.constant(1e9f)));
         return tf.train.batchMatMul(tf.nn.softmax(scores), in.value(), TFloat32.class); // [B, H, T, D]
+    }
+
+    /**
+     * Queries at {@code offset + i} over {@code Tk} keys: key {@code j} visible when {@code j <= offset + i} and not
+     * padding. A query with no visible key gives zeros.
+     */
+    private Operand<TFloat32> attendCached(Ops tf, AttentionInputs in) {
+        Operand<TFloat32> scores = tf.math.mul(
+                tf.train.batchMatMul(in.query(), in.key(), TFloat32.class, BatchMatMul.adjY(true)),
+                tf.constant((float) (1 / Math.sqrt(headSize)))); // [B, H, Tq, Tk]
+        Operand<TInt32> tq = tf.gather(tf.shape(in.query()), tf.constant(2), tf.constant(0));
+        Operand<TInt32> tk = tf.gather(tf.shape(in.key()), tf.constant(2), tf.constant(0));
+        Operand<TInt32> qPos = tf.math.add(tf.range(tf.constant(0), tq, tf.constant(1)), in.queryOffset()); // [Tq]
+        Operand<TInt32> kPos = tf.range(tf.constant(0), tk, tf.constant(1)); // [Tk]
+        Operand<TFloat32> visible = tf.dtypes.cast(tf.math.lessEqual(tf.expandDims(kPos, tf.constant(0)),
+                tf.expandDims(qPos, tf.constant(1))), TFloat32.class); // [Tq, Tk]
+        if (in.keyMask() != null) {
+            visible = tf.math.mul(visible, tf.expandDims(tf.expandDims(in.keyMask(), tf.constant(1)),
+                    tf.constant(1))); // [B, 1, Tq, Tk]
+        }
+        scores = tf.math.sub(scores, tf.math.mul(tf.math.sub(tf.constant(1f), visible), tf.constant(1e9f)));
+        return tf.train.batchMatMul(tf.math.mul(tf.nn.softmax(scores), visible), in.value(),
+                TFloat32.class); // [B, H, Tq, D]
     }
 }

@@ -30,6 +30,43 @@ public interface Transformer {
     Operand<TFloat32> hidden(Ops tf, Operand<TInt32> tokens, Operand<TFloat32> keyMask);
 
     /**
+     * The final hidden states with each row's tokens at positions of its own, e.g. a left-padded batch. Gives the same
+     * values as {@link #hidden(Ops, Operand, Operand)} when every row's positions are {@code 0 .. T-1}.
+     *
+     * @param tokens {@code [B, T]} int32 token ids
+     * @param positions {@code [B, T]} int32 absolute positions in {@code [0, context)} (padding: any such value), or
+     *            {@code null} for {@code 0 .. T-1}
+     * @param keyMask {@code [B, T]} float, 1 for real tokens and 0 for padding, or {@code null}
+     * @return {@code [B, T, d]}
+     * @since 1.1
+     */
+    Operand<TFloat32> hidden(Ops tf, Operand<TInt32> tokens, Operand<TInt32> positions, Operand<TFloat32> keyMask);
+
+    /**
+     * The forward pass of new tokens after cached ones (incremental decoding). The cache's tensors are typically
+     * fetched from one session run and fed back, unchanged, into placeholders of shape {@code [-1, Hkv, -1, D]} on
+     * the next; the slot dimension {@code P} may be 0 (the first step, the prompt).
+     *
+     * @param tokens {@code [B, Tn]} int32 new token ids
+     * @param positions {@code [B, Tn]} int32 their absolute positions in {@code [0, context)}, per row
+     * @param keyMask {@code [B, P + Tn]} float over the cached and the new slots, 1 real, 0 padding; or {@code null}
+     * @param past per block {@code [B, Hkv, P, D]}; {@link #keyValueHeads()} heads of {@link ModelConfig#headSize()}
+     * @return the hidden states {@code [B, Tn, d]} and the extended cache {@code [B, Hkv, P + Tn, D]} per block
+     * @since 1.1
+     */
+    CachedForward hiddenCached(Ops tf, Operand<TInt32> tokens, Operand<TInt32> positions, Operand<TFloat32> keyMask,
+            KeyValueCache past);
+
+    /**
+     * The number of key/value heads a {@link KeyValueCache} of this model holds.
+     *
+     * @since 1.1
+     */
+    default int keyValueHeads() {
+        return config().heads();
+    }
+
+    /**
      * The language-model head: {@code hidden @ W_out} (the token embedding, transposed, when tied).
      *
      * @param hidden {@code [B, T, d]}
