@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -28,19 +29,49 @@ final class ProbeBundles {
                 + "org.tensorflow,org.tensorflow.op,org.tensorflow.op.core,org.tensorflow.op.train,org.tensorflow.op.dtypes,"
                 + "org.tensorflow.op.math,org.tensorflow.op.nn,org.tensorflow.op.linalg,"
                 + "org.tensorflow.types,org.tensorflow.types.family,org.tensorflow.ndarray");
+        return write(jar, m, Map.of(entry(ProbeAttention.class), classBytes(ProbeAttention.class)));
+    }
+
+    /** A bundle jar of {@code manifest} and {@code entries} (path in the jar to content). */
+    static Path write(Path jar, Manifest manifest, Map<String, byte[]> entries) throws IOException {
         Files.createDirectories(jar.getParent());
-        String entry = ProbeAttention.class.getName().replace('.', '/') + ".class";
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), m);
-                InputStream in = ProbeAttention.class.getClassLoader().getResourceAsStream(entry)) {
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+            for (Map.Entry<String, byte[]> e : new java.util.TreeMap<>(entries).entrySet()) {
+                out.putNextEntry(new JarEntry(e.getKey()));
+                out.write(e.getValue());
+                out.closeEntry();
+            }
+        }
+        return jar;
+    }
+
+    /** A bundle manifest with these headers (name, value, name, value, ...). */
+    static Manifest manifest(String... headers) {
+        Manifest m = new Manifest();
+        Attributes a = m.getMainAttributes();
+        a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        a.putValue("Bundle-ManifestVersion", "2");
+        for (int i = 0; i < headers.length; i += 2) {
+            a.putValue(headers[i], headers[i + 1]);
+        }
+        return m;
+    }
+
+    /** The path of {@code type}'s class file in a jar. */
+    static String entry(Class<?> type) {
+        return type.getName().replace('.', '/') + ".class";
+    }
+
+    /** The class file of {@code type}, from the test's class loader. */
+    static byte[] classBytes(Class<?> type) throws IOException {
+        String entry = entry(type);
+        try (InputStream in = type.getClassLoader().getResourceAsStream(entry)) {
             if (in == null) {
                 throw new IOException("cannot read " + entry + " from the test's class loader");
             }
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             in.transferTo(bytes);
-            out.putNextEntry(new JarEntry(entry));
-            out.write(bytes.toByteArray());
-            out.closeEntry();
+            return bytes.toByteArray();
         }
-        return jar;
     }
 }

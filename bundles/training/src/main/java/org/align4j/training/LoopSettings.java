@@ -13,7 +13,8 @@ import org.align4j.api.pipeline.Settings;
  * steps: 600                           # optimizer steps (default 1000)
  * batch: 16                            # examples per step (default 16)
  * log_every: 10                        # steps between STEP events (default 1)
- * eval: { every: 100, batches: 8 }     # evaluation every N steps (0 = only at the end)
+ * eval: { every: 100, batches: 8, at_start: false }   # evaluation every N steps (0 = only at the end), and
+ *                                      # before the first step when at_start (a baseline to compare with)
  * checkpoint: { every: 100, keep: 3 }  # 0 = only when stopped and at the end
  * optimizer: { name: adamw, lr: 1.0e-3, schedule: cosine, ... }   # name required; the optimizer's own keys
  * </pre>
@@ -32,6 +33,7 @@ public final class LoopSettings {
     public final int logEvery;
     public final int evalEvery;
     public final int evalBatches;
+    public final boolean evalAtStart;
     public final int checkpointEvery;
     public final int checkpointKeep;
     /** The stage's {@code optimizer} section. */
@@ -50,9 +52,10 @@ public final class LoopSettings {
         steps = stage.getInt("steps", 1000, 1, Integer.MAX_VALUE);
         batch = stage.getInt("batch", 16, 1, 1 << 16);
         logEvery = stage.getInt("log_every", 1, 1, Integer.MAX_VALUE);
-        Settings eval = stage.section("eval").checkKnown("every", "batches");
+        Settings eval = stage.section("eval").checkKnown("every", "batches", "at_start");
         evalEvery = eval.getInt("every", 0, 0, Integer.MAX_VALUE);
         evalBatches = eval.getInt("batches", 16, 1, 1 << 20);
+        evalAtStart = eval.getBoolean("at_start", false);
         Settings ckpt = stage.section("checkpoint").checkKnown("every", "keep");
         checkpointEvery = ckpt.getInt("every", 0, 0, Integer.MAX_VALUE);
         checkpointKeep = ckpt.getInt("keep", 3, 1, 1000);

@@ -261,6 +261,9 @@ public final class TrainingLoop {
         ctx.publish(ctx.event(TrainingEvent.Kind.STAGE_STARTED).step(start).totalSteps(cfg.steps).build());
         Map<String, Double> last = new LinkedHashMap<>();
         List<Map.Entry<String, Operand<TFloat32>>> metrics = new ArrayList<>(objective.metrics().entrySet());
+        if (cfg.evalAtStart && start == 0) {
+            evaluate(run, method, 0, false); // the baseline the stage's gains are measured against
+        }
         long windowStart = System.nanoTime();
         long windowSteps = 0;
         double lossSum = 0;

@@ -323,25 +323,33 @@ public final class PipelineValidator {
             Trainer.SCHEDULE, Trainer.ATTENTION, Trainer.REWARD);
 
     /**
-     * Wires a reference that only the trainer knows about (a third-party kind, say {@code judge}): the stage names
-     * its plugin with the reference's name as the key ({@code judge: strict} or {@code judge: { name: strict }}).
-     * A reference to services that carry {@code align4j.name} must be named when it is mandatory or dynamic (a
-     * plugin the trainer swaps); one to unnamed services (the runtime, the model factory) is left to DS.
+     * Wires a reference that only the trainer knows about (a third-party kind, say {@code judge}, or SFT's
+     * {@code task}): the stage names its plugin with the reference's name as the key ({@code judge: strict} or
+     * {@code judge: { name: strict }}). A mandatory reference to services that carry {@code align4j.name} must be
+     * named; an optional one left unnamed gets a target that matches nothing, so Declarative Services never binds
+     * whichever plugin happens to be there. A reference to unnamed services (the runtime, the model factory) is left
+     * to Declarative Services.
      */
     private void wireDeclared(Map<String, Object> config, TrainerInfo trainer, TrainerInfo.Ref ref, Settings stage) {
         PluginKind kind = PluginKind.forInterface(ref.interfaceName());
         String name = nameOf(stage, ref.name());
         if (name == null) {
             boolean plugin = PluginKind.isKnown(kind) || !plugins.registered(kind).isEmpty();
-            if (plugin && (ref.mandatory() || ref.dynamic())) {
+            if (plugin && ref.mandatory()) {
                 throw stage.error(ref.name(), "missing (required): trainer " + trainer.name() + " needs "
                         + Texts.a(PluginInfo.simple(ref.interfaceName())) + " named by this key (registered: "
                         + Texts.list(plugins.registered(kind)) + ")");
+            }
+            if (plugin) {
+                config.put(ref.name() + ".target", NOTHING);
             }
             return;
         }
         wire(config, trainer, ref.name(), kind, name, stage, nameKey(stage, ref.name()));
     }
+
+    /** A target filter no service matches: an optional plugin reference the stage does not name. */
+    static final String NOTHING = "(&(align4j.name=*)(!(align4j.name=*)))";
 
     /** The stage checks registered for {@code trainer}; none when its bundle has none. */
     private List<StageCheck> stageChecks(String trainer) {

@@ -387,7 +387,8 @@ class PipelineValidatorTest {
         registry.add(JUDGE, "strict", "com.example.judges", new Object())
                 .add(JUDGE, "lenient", "com.example.judges", new Object());
         List<TrainerInfo.Ref> refs = new ArrayList<>(List.of(pretrainRefs()));
-        refs.add(new TrainerInfo.Ref("judge", JUDGE, "0..1", "dynamic"));
+        refs.add(new TrainerInfo.Ref("judge", JUDGE, "1..1", "dynamic"));
+        refs.add(new TrainerInfo.Ref("second_opinion", JUDGE, "0..1", "dynamic"));
         // a static mandatory reference to an unnamed service (the runtime, say) is left to Declarative Services
         refs.add(new TrainerInfo.Ref("runtime", "org.align4j.api.runtime.TensorFlowRuntime", "1..1", "static"));
         registry.trainer("judged", "com.example.trainer", null, refs.toArray(new TrainerInfo.Ref[0]));
@@ -396,6 +397,8 @@ class PipelineValidatorTest {
                 "strict")).stages().get(0).configuration();
         assertEquals("(align4j.name=strict)", c.get("judge.target"));
         assertFalse(c.containsKey("runtime.target"));
+        // an optional plugin the stage does not name is bound to nothing, not to whichever is registered
+        assertEquals(PipelineValidator.NOTHING, c.get("second_opinion.target"));
 
         String missing = errorWith("stages[0].trainer", "judged");
         assertEquals(dir.resolve("x.yaml") + ": stages[0].judge: missing (required): trainer judged needs a Judge named by this key"

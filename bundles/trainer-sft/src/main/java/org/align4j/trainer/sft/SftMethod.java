@@ -1,0 +1,259 @@
+package org.align4j.trainer.sft;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.align4j.api.attention.AttentionKernel;
+import org.align4j.api.data.Collator;
+import org.align4j.api.data.TokenBatch;
+import org.align4j.api.data.TokenSequence;
+import org.align4j.api.generate.Completion;
+import org.align4j.api.generate.GenerationSession;
+import org.align4j.api.generate.GenerationSettings;
+import org.align4j.api.generate.Generator;
+import org.align4j.api.loss.LanguageModelLoss;
+import org.align4j.api.metrics.MetricNames;
+import org.align4j.api.model.ModelConfig;
+import org.align4j.api.model.Transformer;
+import org.align4j.api.task.Task;
+import org.align4j.api.tokenizer.SpecialTokens;
+import org.align4j.api.tokenizer.Tokenizer;
+import org.align4j.training.EpochOrder;
+import org.align4j.training.Feeds;
+import org.align4j.training.ModelSpec;
+import org.align4j.training.Objective;
+import org.align4j.training.StageRun;
+import org.align4j.training.TrainingMethod;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * Supervised fine-tuning as a method of the shared loop: the policy (started from an earlier stage's model) learns
+ * to write the completions of its examples; the causal-LM loss counts only completion tokens, averaged over the
+ * tokens of the batch. Evaluation: the validation loss on held-out examples, and held-out exact match: the model
+ * answers held-out prompts greedily and a task's verifier (or, without a task, string equality with the reference
+ * answer) judges each answer.
+ */
+final class SftMethod implements TrainingMethod {
+    /** The share of held-out answers judged right: {@code eval_exact_match} in [0, 1]. */
+    static final String EVAL_EXACT_MATCH = "eval_exact_match";
+
+    private final SftSettings cfg;
+    private final ModelConfig config;
+    private final AttentionKernel kernel;
+    private final LanguageModelLoss lossFn;
+    private final Tokenizer tokenizer;
+    private final Collator collator;
+    private final Generator generator;
+    private final Task task;
+    private final List<SftExample> train;
+    private final List<SftExample> valid;
+    private final EpochOrder order;
+    private final java.nio.file.Path init;
+
+    private Placeholder<TInt32> tokens; // [B, T]
+    private Placeholder<TInt32> targets; // [B, T]
+    private Placeholder<TFloat32> mask; // [B, T]
+    private Operand<TFloat32> loss; // []
+    private long tokensPerStep;
+
+    SftMethod(SftSettings cfg, ModelConfig config, AttentionKernel kernel, LanguageModelLoss lossFn,
+            Tokenizer tokenizer, Collator collator, Generator generator, Task task, List<SftExample> train,
+            List<SftExample> valid, long seed, java.nio.file.Path init) {
+        this.cfg = cfg;
+        this.config = config;
+        this.kernel = kernel;
+        this.lossFn = lossFn;
+        this.tokenizer = tokenizer;
+        this.collator = collator;
+        this.generator = generator;
+        this.task = task;
+        this.train = train;
+        this.valid = valid;
+        this.order = new EpochOrder(train.size(), seed);
+        this.init = init;
+    }
+
+    @Override
+    public String name() {
+        return "sft";
+    }
+
+    @Override
+    public List<ModelSpec> models() {
+        return List.of(ModelSpec.trained(ModelSpec.POLICY, config, kernel).initFrom(init));
+    }
+
+    @Override
+    public Objective build(Ops tf, StageRun.Models models) {
+        tokens = tf.withName("tokens").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
+        targets = tf.withName("targets").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
+        mask = tf.withName("completion_mask").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1)));
+        Transformer policy = models.get(ModelSpec.POLICY);
+        // right padding under a causal mask: real tokens never see the padding after them, and padded targets are
+        // masked out of the loss, so no key mask is needed
+        Operand<TFloat32> hidden = policy.hidden(tf, tokens, null); // [B, T, d]
+        Operand<TFloat32> logits = policy.lmLogits(tf, hidden); // [B, T, V]
+        loss = lossFn.compute(tf, logits, targets, mask).loss(); // []
+        return Objective.minimize(loss);
+    }
+
+    @Override
+    public Feeds batch(long step) {
+        int[] idx = order.batch(step, cfg.loop.batch);
+        List<TokenSequence> seqs = new ArrayList<>(idx.length);
+        for (int i : idx) {
+            seqs.add(train.get(i).sequence);
+        }
+        return shifted(seqs, true);
+    }
+
+    /** Inputs, next-token targets and the completion mask of the targets, of right-padded sequences. */
+    private Feeds shifted(List<TokenSequence> seqs, boolean training) {
+        TokenBatch b = collator.collate(seqs, config.context() + 1, tokenizer.padId());
+        if (b.rows() == 0) {
+            throw new IllegalStateException("sft: every example of a batch is longer than model.context + 1 = "
+                    + (config.context() + 1) + " tokens with its answer; raise model.context");
+        }
+        int rows = b.rows();
+        int t = b.length() - 1;
+        int[] in = new int[rows * t];
+        int[] out = new int[rows * t];
+        float[] m = new float[rows * t];
+        long counted = 0;
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < t; j++) {
+                in[r * t + j] = b.token(r, j);
+                out[r * t + j] = b.token(r, j + 1);
+                m[r * t + j] = b.loss(r, j + 1);
+                counted += b.attention(r, j + 1);
+            }
+        }
+        if (training) {
+            tokensPerStep = counted;
+        }
+        return new Feeds().ints(tokens, rows, in).ints(targets, rows, out).floats(mask, rows, m);
+    }
+
+    @Override
+    public long tokensPerStep() {
+        return tokensPerStep;
+    }
+
+    @Override
+    public double epoch(long step) {
+        return order.epoch(step, cfg.loop.batch);
+    }
+
+    @Override
+    public Map<String, Double> stepMetrics(Map<String, Double> fetched) {
+        return Map.of(MetricNames.PERPLEXITY, Math.exp(fetched.get(MetricNames.LOSS)));
+    }
+
+    @Override
+    public Map<String, Double> evaluate(StageRun run, long step, boolean last) throws Exception {
+        Map<String, Double> m = new LinkedHashMap<>();
+        if (valid.isEmpty()) {
+            return m;
+        }
+        int batch = cfg.loop.batch;
+        int count = last ? valid.size() : Math.min(valid.size(), cfg.loop.evalBatches * batch);
+        double weighted = 0;
+        double tokensSeen = 0;
+        for (int from = 0; from < count; from += batch) {
+            List<TokenSequence> seqs = new ArrayList<>();
+            double n = 0;
+            for (int i = from; i < Math.min(count, from + batch); i++) {
+                seqs.add(valid.get(i).sequence);
+                for (boolean b : valid.get(i).sequence.lossMask()) {
+                    n += b ? 1 : 0;
+                }
+            }
+            try (Feeds f = shifted(seqs, false); Result r = f.feed(run.session().runner()).fetch(loss).run()) {
+                weighted += ((TFloat32) r.get(0)).getFloat() * n; // the loss is the mean over the batch's tokens
+            }
+            tokensSeen += n;
+        }
+        double evalLoss = weighted / Math.max(tokensSeen, 1);
+        m.put(MetricNames.EVAL_LOSS, evalLoss);
+        m.put(MetricNames.EVAL_PERPLEXITY, Math.exp(evalLoss));
+        if (cfg.exactMatchSamples > 0) {
+            List<String> answers = answer(run, Math.min(cfg.exactMatchSamples, valid.size()));
+            int right = 0;
+            for (int i = 0; i < answers.size(); i++) {
+                right += judge(valid.get(i), answers.get(i)) ? 1 : 0;
+            }
+            m.put(EVAL_EXACT_MATCH, answers.isEmpty() ? 0.0 : (double) right / answers.size());
+            run.message(step, String.format("held-out exact match at step %d: %d of %d (%.1f%%)%s", step, right,
+                    answers.size(), 100.0 * right / Math.max(1, answers.size()),
+                    task == null ? " (answers equal to the reference)" : " (judged by the task's verifier)"));
+        }
+        return m;
+    }
+
+    /** Whether {@code answer} is right for {@code e}: the task's verdict, else equality with the reference. */
+    private boolean judge(SftExample e, String answer) {
+        if (task != null) {
+            return task.verify(e.prompt, answer).correct();
+        }
+        return answer.strip().equals(e.reference.strip());
+    }
+
+    /** Greedy answers to the first {@code n} held-out prompts, from the policy's current weights. */
+    private List<String> answer(StageRun run, int n) {
+        List<int[]> prompts = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            prompts.add(valid.get(i).promptIds);
+        }
+        int longest = 0;
+        for (int[] p : prompts) {
+            longest = Math.max(longest, p.length);
+        }
+        int room = Math.max(1, Math.min(cfg.exactMatchMaxTokens, config.context() - longest));
+        List<Integer> stops = new ArrayList<>(List.of(tokenizer.eosId()));
+        tokenizer.specialTokens().id(SpecialTokens.END).ifPresent(stops::add);
+        GenerationSettings settings = GenerationSettings.builder().maxNewTokens(room).temperature(0)
+                .stopTokens(stops.stream().mapToInt(Integer::intValue).toArray()).build();
+        List<String> out = new ArrayList<>(n);
+        try (GenerationSession s = generator.open(config, kernel,
+                run.models().get(ModelSpec.POLICY).read(run.session()))) {
+            for (List<Completion> c : s.generate(prompts, settings)) {
+                out.add(tokenizer.decode(strip(c.get(0).tokens(), stops)));
+            }
+        }
+        return out;
+    }
+
+    private static int[] strip(int[] ids, List<Integer> stops) {
+        int n = ids.length;
+        while (n > 0 && stops.contains(ids[n - 1])) {
+            n--;
+        }
+        return java.util.Arrays.copyOf(ids, n);
+    }
+
+    @Override
+    public List<String> finish(StageRun run) {
+        List<String> out = new ArrayList<>();
+        int n = Math.min(cfg.sampleCount, valid.size());
+        if (n == 0) {
+            return out;
+        }
+        List<String> answers = answer(run, n);
+        for (int i = 0; i < n; i++) {
+            SftExample e = valid.get(i);
+            String text = e.prompt + answers.get(i);
+            out.add(text);
+            run.message(cfg.loop.steps, String.format("sample %d (%s): %s", i + 1, judge(e, answers.get(i))
+                    ? "right" : "wrong", text.replace("\n", "\\n")));
+        }
+        return out;
+    }
+}
