@@ -101,4 +101,44 @@ public final class Align4jOptions {
         Files.writeString(f, yaml);
         return f;
     }
+
+    /**
+     * A tiny pre-training stage followed by a tiny SFT stage started from it ({@code init: stage-0}), written to
+     * {@code dir/pipeline.yaml}: the SFT stage logs every step and checkpoints every 20 steps.
+     */
+    public static Path tinySftPipeline(Path dir, int pretrainSteps, int sftSteps) throws IOException {
+        String yaml = String.join("\n",
+                "run: { name: tiny-sft, workdir: '" + dir.resolve("run") + "', seed: 3 }",
+                "model: { layers: 1, d_model: 32, heads: 2, context: 48 }",
+                "data:",
+                "  generate: { name: arithmetic, count: 1000, max_operand: 20 }",
+                "  validation_fraction: 0.1",
+                "  tokenizer: { type: bpe, vocab: 300 }",
+                "stages:",
+                "  - trainer: pretrain",
+                "    loss: causal-lm",
+                "    optimizer: { name: adamw, lr: 3.0e-3, warmup: 5, clip_norm: 1.0 }",
+                "    steps: " + pretrainSteps,
+                "    batch: 8",
+                "    sample: { count: 1, max_tokens: 4, prompts: ['3+'] }",
+                "  - trainer: sft",
+                "    init: stage-0",
+                "    data:",
+                "      generate: { name: arithmetic, format: prompt-completion, count: 200, digits: 1, ops: '+' }",
+                "      validation_fraction: 0.1",
+                "    task: arithmetic",
+                "    loss: causal-lm",
+                "    optimizer: { name: adamw, lr: 3.0e-3, warmup: 5, clip_norm: 1.0 }",
+                "    steps: " + sftSteps,
+                "    batch: 8",
+                "    log_every: 1",
+                "    checkpoint: { every: 20, keep: 2 }",
+                "    exact_match: { samples: 4, max_tokens: 24 }",
+                "    sample: { count: 1 }",
+                "");
+        Files.createDirectories(dir);
+        Path f = dir.resolve("pipeline.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
 }

@@ -83,4 +83,39 @@ final class DistributionRuns {
     static String log(Path file) throws IOException {
         return Files.exists(file) ? Files.readString(file) : "(no log)";
     }
+
+    /** How a command of {@code bin/align4j} ended: its exit status, standard output and standard error. */
+    record Ended(int exit, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+
+    /**
+     * Runs {@code bin/align4j generate <args>} to its end (one thread per op, caches in {@code dir/data}), standard
+     * output and error kept apart in {@code dir/<name>.out} and {@code .err}; fails after {@code seconds}.
+     */
+    static Ended generate(Path dir, String name, long seconds, String... args) throws IOException,
+            InterruptedException {
+        Path dist = Align4jOptions.distribution();
+        List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/align4j").toString(), "generate"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("ALIGN4J_OPTS", "-Xmx1g -Dalign4j.tensorflow.intraOpThreads=1"
+                + " -Dalign4j.tensorflow.interOpThreads=1"
+                + " -Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir"));
+        pb.environment().put("ALIGN4J_DATA", dir.resolve("data").toString());
+        Path out = dir.resolve(name + ".out");
+        Path err = dir.resolve(name + ".err");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process p = pb.start();
+        if (!p.waitFor(seconds, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+            throw new AssertionError("align4j generate " + List.of(args) + " did not end within " + seconds + " s: "
+                    + log(out) + log(err));
+        }
+        return new Ended(p.exitValue(), log(out), log(err));
+    }
 }

@@ -99,13 +99,20 @@ public final class GenerateCommands {
         Path tokenizerFile = folder.resolve(TOKENIZER);
         if (!Files.isDirectory(folder)) {
             throw new IOException(o.folder + ": no such model folder (it holds config.json, model.safetensors and "
-                    + TOKENIZER + ", as a pretrain run writes them to <workdir>/model)");
+                    + TOKENIZER + ", as a stage writes them to <workdir>/stage-<i>-<trainer>/model)");
         }
         if (!Files.isRegularFile(tokenizerFile)) {
             throw new IOException(folder + ": no " + TOKENIZER + " in the model folder, so the prompt cannot be"
                     + " encoded (a pretrain run writes it next to model.safetensors)");
         }
-        ModelConfig config = store.loadConfig(folder.resolve(GeneratorImpl.CONFIG));
+        Path configFile = folder.resolve(GeneratorImpl.CONFIG);
+        if (!Files.isRegularFile(configFile)) {
+            // e.g. a run's workdir, which has a tokenizer.json but no model: say so, not just the missing file's path
+            throw new IOException(folder + ": no " + GeneratorImpl.CONFIG + " in the model folder (a model folder"
+                    + " holds " + GeneratorImpl.CONFIG + ", model.safetensors and " + TOKENIZER + ", as a stage"
+                    + " writes them to <workdir>/stage-<i>-<trainer>/model)");
+        }
+        ModelConfig config = store.loadConfig(configFile);
         Tokenizer tokenizer;
         try (Lease<TokenizerFactory> tokenizers = lookup.lease(TokenizerFactory.class, TOKENIZER_TYPE)) {
             TokenizerFactory factory = tokenizers.service();

@@ -14,8 +14,8 @@ final class GenerateOptions {
 
     static final String USAGE = String.join("\n",
             "usage: align4j generate <model-folder> \"<prompt>\" [options]",
-            "  <model-folder>            config.json, model.safetensors and tokenizer.json (a pretrain run's"
-                    + " <workdir>/model)",
+            "  <model-folder>            config.json, model.safetensors and tokenizer.json (what a stage writes to"
+                    + " <workdir>/stage-<i>-<trainer>/model)",
             "  --max-tokens N            new tokens per sample (default 64)",
             "  --temperature X           0 is greedy (default 1)",
             "  --greedy                  the same as --temperature 0",

@@ -54,13 +54,13 @@ public final class GeneratorImpl implements Generator {
     public GenerationSession openFolder(Path modelFolder, AttentionKernel attention) throws IOException {
         if (!Files.isDirectory(modelFolder)) {
             throw new IOException(modelFolder + ": no such folder (a model folder holds " + CONFIG + ", " + WEIGHTS
-                    + " and tokenizer.json, as a pretrain run writes them to <workdir>/model)");
+                    + " and tokenizer.json, as a stage writes them to <workdir>/stage-<i>-<trainer>/model)");
         }
         for (String name : List.of(CONFIG, WEIGHTS)) {
             if (!Files.isRegularFile(modelFolder.resolve(name))) {
                 throw new IOException(modelFolder + ": no " + name + " in the model folder (a model folder holds "
-                        + CONFIG + ", " + WEIGHTS + " and tokenizer.json, as a pretrain run writes them to"
-                        + " <workdir>/model)");
+                        + CONFIG + ", " + WEIGHTS + " and tokenizer.json, as a stage writes them to"
+                        + " <workdir>/stage-<i>-<trainer>/model)");
             }
         }
         ModelConfig config = store.loadConfig(modelFolder.resolve(CONFIG));

@@ -132,7 +132,18 @@ class GenerateCommandsTest {
                 + " run writes it next to model.safetensors)", e.getMessage());
         e = assertThrows(IOException.class, () -> run(empty.resolve("nothing").toString(), "x"));
         assertTrue(e.getMessage().endsWith("nothing: no such model folder (it holds config.json,"
-                + " model.safetensors and tokenizer.json, as a pretrain run writes them to <workdir>/model)"),
+                + " model.safetensors and tokenizer.json, as a stage writes them to"
+                + " <workdir>/stage-<i>-<trainer>/model)"),
                 e.getMessage());
+    }
+
+    @Test
+    void aFolderWithATokenizerButNoModelIsReported(@TempDir Path workdir) throws IOException {
+        // a run's workdir holds tokenizer.json but not the model, which is under stage-<i>-<trainer>/model
+        Files.copy(folder.resolve("tokenizer.json"), workdir.resolve("tokenizer.json"));
+        IOException e = assertThrows(IOException.class, () -> run(workdir.toString(), "x", "--greedy"));
+        assertEquals(workdir + ": no config.json in the model folder (a model folder holds config.json,"
+                + " model.safetensors and tokenizer.json, as a stage writes them to"
+                + " <workdir>/stage-<i>-<trainer>/model)", e.getMessage());
     }
 }

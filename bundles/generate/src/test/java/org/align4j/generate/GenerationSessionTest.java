@@ -350,7 +350,8 @@ class GenerationSessionTest {
         Files.delete(dir.resolve("config.json"));
         IOException e = assertThrows(IOException.class, () -> GENERATOR.openFolder(dir, new StandardAttention()));
         assertEquals(dir + ": no config.json in the model folder (a model folder holds config.json,"
-                + " model.safetensors and tokenizer.json, as a pretrain run writes them to <workdir>/model)",
+                + " model.safetensors and tokenizer.json, as a stage writes them to"
+                + " <workdir>/stage-<i>-<trainer>/model)",
                 e.getMessage());
     }
 
