@@ -138,7 +138,7 @@ public final class GenerateCommands {
             int[] prompt = new int[encoded.length + 1];
             prompt[0] = tokenizer.eosId();
             System.arraycopy(encoded, 0, prompt, 1, encoded.length);
-            GenerationSettings settings = o.settings().stopTokens(tokenizer.eosId()).decoder(tokenizer::decode)
+            GenerationSettings settings = o.settings().stopTokens(stops(tokenizer)).decoder(tokenizer::decode)
                     .build();
             List<Completion> samples = s.generate(List.of(prompt), settings).get(0);
             List<String> texts = new ArrayList<>();
@@ -206,5 +206,12 @@ public final class GenerateCommands {
                 };
             }
         };
+    }
+
+    /** End of text, and the end-of-turn marker where the tokenizer has one (a chat model's turn ends there). */
+    static int[] stops(Tokenizer tokenizer) {
+        java.util.OptionalInt end = tokenizer.specialTokens().id(org.align4j.api.tokenizer.SpecialTokens.END);
+        return end.isPresent() && end.getAsInt() != tokenizer.eosId()
+                ? new int[] {tokenizer.eosId(), end.getAsInt()} : new int[] {tokenizer.eosId()};
     }
 }

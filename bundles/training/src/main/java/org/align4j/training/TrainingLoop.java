@@ -107,6 +107,10 @@ public final class TrainingLoop {
                 throw new IllegalArgumentException(method.name() + ": two models are named \"" + m.name() + "\"");
             }
         }
+        Optional<TrainingResult> done = completed(ctx, cfg, method, specs);
+        if (done.isPresent()) {
+            return done.get();
+        }
         try (Graph g = new Graph()) {
             Ops tf = runtime.ops(g);
             StageRun.Models models = new StageRun.Models();
@@ -144,6 +148,46 @@ public final class TrainingLoop {
             }
         }
     }
+
+    /**
+     * The result of a stage that a previous run completed: its final checkpoint is marked so and every model it
+     * writes is there. Running the pipeline again then neither retrains nor re-evaluates it.
+     */
+    private Optional<TrainingResult> completed(TrainingContext ctx, LoopSettings cfg, TrainingMethod method,
+            List<ModelSpec> specs) throws Exception {
+        Optional<Checkpoint> last = checkpoints.latest(ctx.workDir());
+        if (last.isEmpty() || !"true".equals(last.get().state().get(COMPLETED)) || last.get().step() != cfg.steps
+                || !String.valueOf(ctx.seed()).equals(last.get().state().get("seed"))
+                || !method.name().equals(last.get().state().get("trainer"))) {
+            return Optional.empty();
+        }
+        Path output = null;
+        for (ModelSpec m : specs) {
+            if (m.output() != null) {
+                Path out = ctx.workDir().resolve(m.output());
+                if (!Files.isRegularFile(out.resolve("model.safetensors")) || !Files.isRegularFile(
+                        out.resolve("config.json"))) {
+                    return Optional.empty(); // written again from the final checkpoint
+                }
+                output = output == null ? out : output;
+            }
+        }
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        last.get().state().forEach((k, v) -> {
+            if (k.startsWith(METRIC)) {
+                metrics.put(k.substring(METRIC.length()), Double.parseDouble(v));
+            }
+        });
+        ctx.publish(ctx.event(TrainingEvent.Kind.MESSAGE).step(cfg.steps).message("already completed at step "
+                + cfg.steps + " (" + last.get().location() + ")" + (output == null ? "" : "; its model is in "
+                        + output) + "; nothing to do").build());
+        return Optional.of(new TrainingResult(TrainingResult.Status.COMPLETED, cfg.steps, metrics, List.of(),
+                output));
+    }
+
+    /** Checkpoint state: the stage ran to its end (its final evaluation is in the {@code metric.*} entries). */
+    static final String COMPLETED = "completed";
+    static final String METRIC = "metric.";
 
     private BuiltGroup buildGroup(Ops tf, Graph g, Objective.Group group, boolean first, List<ModelSpec> specs,
             StageRun.Models models, Optimizer optimizer, LoopSettings cfg) {
@@ -345,8 +389,8 @@ public final class TrainingLoop {
             }
         }
         last.putAll(evaluate(run, method, cfg.steps, true));
-        save(run, method, checkpointed, cfg.steps, cfg.checkpointKeep);
-        Path output = writeModels(run);
+        save(run, method, checkpointed, cfg.steps, cfg.checkpointKeep, last);
+        Path output = writeModels(run); // a rerun that finds them and the completed checkpoint does nothing
         List<String> samples = method.finish(run);
         ctx.publish(ctx.event(TrainingEvent.Kind.STAGE_FINISHED).step(cfg.steps).totalSteps(cfg.steps).metrics(last)
                 .message(output == null ? "" : output.toString()).build());
@@ -366,6 +410,12 @@ public final class TrainingLoop {
 
     private Path save(StageRun run, TrainingMethod method, VariableIO checkpointed, long step, int keep)
             throws Exception {
+        return save(run, method, checkpointed, step, keep, null);
+    }
+
+    /** @param finalMetrics the final evaluation when the stage is complete (marks the checkpoint so), else null */
+    private Path save(StageRun run, TrainingMethod method, VariableIO checkpointed, long step, int keep,
+            Map<String, Double> finalMetrics) throws Exception {
         TrainingContext ctx = run.context();
         Map<String, String> state = new HashMap<>();
         state.put("step", Long.toString(step));
@@ -373,6 +423,10 @@ public final class TrainingLoop {
         state.put("data_position", Long.toString(step)); // a method's batch of step k is a function of (seed, k)
         state.put("trainer", method.name());
         method.state().forEach((k, v) -> state.put("method." + k, v));
+        if (finalMetrics != null) {
+            state.put(COMPLETED, "true");
+            finalMetrics.forEach((k, v) -> state.put(METRIC + k, Double.toString(v)));
+        }
         Map<String, TensorData> tensors = checkpointed.read(run.session());
         Path at = checkpoints.save(ctx.workDir(), new Checkpoint(step, tensors, state, null), mainConfig(run), keep);
         ctx.publish(ctx.event(TrainingEvent.Kind.CHECKPOINT).step(step).message(at.toString()).build());

@@ -43,6 +43,7 @@ final class PretrainMethod implements TrainingMethod {
     private final int[][] valid;
     private final double unigram;
     private final long seed;
+    private final java.nio.file.Path init;
 
     private Placeholder<TInt32> tokens; // [B, T]
     private Placeholder<TInt32> targets; // [B, T]
@@ -51,7 +52,8 @@ final class PretrainMethod implements TrainingMethod {
     private Operand<TFloat32> loss; // []
 
     PretrainMethod(PretrainSettings cfg, ModelConfig config, AttentionKernel kernel, LanguageModelLoss lossFn,
-            Tokenizer tokenizer, BatchSource batches, int[][] valid, double unigram, long seed) {
+            Tokenizer tokenizer, BatchSource batches, int[][] valid, double unigram, long seed,
+            java.nio.file.Path init) {
         this.cfg = cfg;
         this.config = config;
         this.kernel = kernel;
@@ -61,6 +63,7 @@ final class PretrainMethod implements TrainingMethod {
         this.valid = valid;
         this.unigram = unigram;
         this.seed = seed;
+        this.init = init;
     }
 
     @Override
@@ -70,7 +73,7 @@ final class PretrainMethod implements TrainingMethod {
 
     @Override
     public List<ModelSpec> models() {
-        return List.of(ModelSpec.trained(ModelSpec.POLICY, config, kernel));
+        return List.of(ModelSpec.trained(ModelSpec.POLICY, config, kernel).initFrom(init)); // init: further pre-training
     }
 
     @Override

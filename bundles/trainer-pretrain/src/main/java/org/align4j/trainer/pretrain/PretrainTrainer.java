@@ -4,8 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.align4j.api.attention.AttentionKernel;
+import org.align4j.api.data.DataException;
+import org.align4j.api.data.Example;
 import org.align4j.api.data.Record;
 import org.align4j.api.data.TextDatasets;
+import org.align4j.api.data.TextExample;
 import org.align4j.api.loss.LanguageModelLoss;
 import org.align4j.api.metrics.TrainingEvent;
 import org.align4j.api.model.CheckpointStore;
@@ -20,6 +23,7 @@ import org.align4j.api.train.Trainer;
 import org.align4j.api.train.TrainerService;
 import org.align4j.api.train.TrainingContext;
 import org.align4j.api.train.TrainingResult;
+import org.align4j.training.StageModels;
 import org.align4j.training.TrainerGuard;
 import org.align4j.training.TrainingLoop;
 import org.osgi.framework.BundleContext;
@@ -127,13 +131,9 @@ public final class PretrainTrainer implements Trainer {
     private TrainingResult trainLocked(TrainingContext ctx) throws Exception {
         PretrainSettings cfg = new PretrainSettings(ctx.settings());
         Tokenizer tokenizer = ctx.tokenizer();
-        ModelConfig modelConfig = ModelConfig.from(ctx.model(), tokenizer.vocabSize());
-        if (modelConfig.vocabSize() < tokenizer.vocabSize()) {
-            throw ctx.model().error("vocab_size", "is " + modelConfig.vocabSize() + " but the tokenizer has "
-                    + tokenizer.vocabSize() + " tokens");
-        }
+        ModelConfig modelConfig = StageModels.policyConfig(ctx, weights);
         // Each plugin is read once, here: the graph is built from these and never from the fields again.
-        LanguageModelLoss lossFn = require(loss, LOSS, ctx.settings().getString("loss", "causal-lm"));
+        LanguageModelLoss lossFn = require(loss, LOSS, ctx.settings().section(LOSS).getString("name", "causal-lm"));
         Optimizer opt = require(optimizer, OPTIMIZER, cfg.loop.optimizer.getString("name"));
         LearningRateSchedule sched = require(schedule, SCHEDULE, cfg.scheduleName);
         AttentionKernel kernel = require(attention, ATTENTION, modelConfig.attention());
@@ -142,8 +142,8 @@ public final class PretrainTrainer implements Trainer {
 
         String field = ctx.data().getString("field", "text");
         int context = modelConfig.context();
-        int[][] trainBlocks = pack(ctx.train(), tokenizer, field, context);
-        int[][] validBlocks = pack(ctx.validation(), tokenizer, field, context);
+        int[][] trainBlocks = pack(texts(ctx.train(), ctx.trainExamples(), field), tokenizer, context);
+        int[][] validBlocks = pack(texts(ctx.validation(), ctx.validationExamples(), field), tokenizer, context);
         if (trainBlocks.length == 0) {
             throw ctx.settings().error(null, "the training split has fewer than " + (context + 1)
                     + " tokens: add data or lower model.context");
@@ -157,14 +157,30 @@ public final class PretrainTrainer implements Trainer {
                 .build());
 
         PretrainMethod method = new PretrainMethod(cfg, modelConfig, kernel, lossFn, tokenizer, batches, validBlocks,
-                unigram, ctx.seed());
+                unigram, ctx.seed(), ctx.init().orElse(null));
         return new TrainingLoop(runtime, models, checkpoints, weights, guard).run(ctx, cfg.loop, method, opt, sched);
     }
 
-    private int[][] pack(List<Record> records, Tokenizer tokenizer, String field, int context) {
-        List<int[]> docs = new ArrayList<>(records.size());
+    /** The documents of the stage: the run's text records, or the stage's own text examples. */
+    private static List<String> texts(List<Record> records, List<Example> examples, String field) {
+        List<String> out = new ArrayList<>();
         for (Record r : records) {
-            docs.add(tokenizer.encode(r.text(field)));
+            out.add(r.text(field));
+        }
+        for (Example e : examples) {
+            if (!(e instanceof TextExample)) {
+                throw new DataException(e.source(), e.line(), "pretrain trains on text ({\"text\": ...}), not on "
+                        + e.format().trlName() + " examples; give the stage text data or use another trainer");
+            }
+            out.add(((TextExample) e).text());
+        }
+        return out;
+    }
+
+    private int[][] pack(List<String> texts, Tokenizer tokenizer, int context) {
+        List<int[]> docs = new ArrayList<>(texts.size());
+        for (String t : texts) {
+            docs.add(tokenizer.encode(t));
         }
         return datasets.pack(docs, context, tokenizer.eosId());
     }

@@ -42,8 +42,10 @@ import org.tensorflow.types.TInt32;
  * answer) judges each answer.
  */
 final class SftMethod implements TrainingMethod {
-    /** The share of held-out answers judged right: {@code eval_exact_match} in [0, 1]. */
+    /** The share of held-out answers whose final answer is right: {@code eval_exact_match} in [0, 1]. */
     static final String EVAL_EXACT_MATCH = "eval_exact_match";
+    /** With a task: the share of held-out answers whose every step is right too. */
+    static final String EVAL_STEPS_CORRECT = "eval_steps_correct";
 
     private final SftSettings cfg;
     private final ModelConfig config;
@@ -63,6 +65,8 @@ final class SftMethod implements TrainingMethod {
     private Placeholder<TFloat32> mask; // [B, T]
     private Operand<TFloat32> loss; // []
     private long tokensPerStep;
+    /** Completion tokens of the last batch {@link #shifted} made (after truncation and dropping). */
+    private double lastCounted;
 
     SftMethod(SftSettings cfg, ModelConfig config, AttentionKernel kernel, LanguageModelLoss lossFn,
             Tokenizer tokenizer, Collator collator, Generator generator, Task task, List<SftExample> train,
@@ -128,14 +132,17 @@ final class SftMethod implements TrainingMethod {
         int[] out = new int[rows * t];
         float[] m = new float[rows * t];
         long counted = 0;
+        double inLoss = 0;
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < t; j++) {
                 in[r * t + j] = b.token(r, j);
                 out[r * t + j] = b.token(r, j + 1);
                 m[r * t + j] = b.loss(r, j + 1);
                 counted += b.attention(r, j + 1);
+                inLoss += m[r * t + j];
             }
         }
+        lastCounted = inLoss;
         if (training) {
             tokensPerStep = counted;
         }
@@ -169,17 +176,14 @@ final class SftMethod implements TrainingMethod {
         double tokensSeen = 0;
         for (int from = 0; from < count; from += batch) {
             List<TokenSequence> seqs = new ArrayList<>();
-            double n = 0;
             for (int i = from; i < Math.min(count, from + batch); i++) {
                 seqs.add(valid.get(i).sequence);
-                for (boolean b : valid.get(i).sequence.lossMask()) {
-                    n += b ? 1 : 0;
-                }
             }
             try (Feeds f = shifted(seqs, false); Result r = f.feed(run.session().runner()).fetch(loss).run()) {
-                weighted += ((TFloat32) r.get(0)).getFloat() * n; // the loss is the mean over the batch's tokens
+                // the loss is the mean over the batch's completion tokens: weigh it by their count
+                weighted += ((TFloat32) r.get(0)).getFloat() * lastCounted;
             }
-            tokensSeen += n;
+            tokensSeen += lastCounted;
         }
         double evalLoss = weighted / Math.max(tokensSeen, 1);
         m.put(MetricNames.EVAL_LOSS, evalLoss);
@@ -187,13 +191,19 @@ final class SftMethod implements TrainingMethod {
         if (cfg.exactMatchSamples > 0) {
             List<String> answers = answer(run, Math.min(cfg.exactMatchSamples, valid.size()));
             int right = 0;
+            int allSteps = 0;
             for (int i = 0; i < answers.size(); i++) {
                 right += judge(valid.get(i), answers.get(i)) ? 1 : 0;
+                allSteps += task != null && everyStepRight(valid.get(i), answers.get(i)) ? 1 : 0;
             }
             m.put(EVAL_EXACT_MATCH, answers.isEmpty() ? 0.0 : (double) right / answers.size());
+            if (task != null) {
+                m.put(EVAL_STEPS_CORRECT, answers.isEmpty() ? 0.0 : (double) allSteps / answers.size());
+            }
             run.message(step, String.format("held-out exact match at step %d: %d of %d (%.1f%%)%s", step, right,
                     answers.size(), 100.0 * right / Math.max(1, answers.size()),
-                    task == null ? " (answers equal to the reference)" : " (judged by the task's verifier)"));
+                    task == null ? " (answers equal to the reference)"
+                            : " (final answers judged by the task's verifier; " + allSteps + " with every step right)"));
         }
         return m;
     }
@@ -204,6 +214,20 @@ final class SftMethod implements TrainingMethod {
             return task.verify(e.prompt, answer).correct();
         }
         return answer.strip().equals(e.reference.strip());
+    }
+
+    /** With a task: the final answer is right and the verifier finds every step right. */
+    private boolean everyStepRight(SftExample e, String answer) {
+        org.align4j.api.task.Verdict v = task.verify(e.prompt, answer);
+        if (!v.correct()) {
+            return false;
+        }
+        for (int label : v.stepLabels()) {
+            if (label != org.align4j.api.loss.StepLabel.CORRECT) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Greedy answers to the first {@code n} held-out prompts, from the policy's current weights. */

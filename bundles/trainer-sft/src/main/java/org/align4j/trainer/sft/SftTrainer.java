@@ -24,6 +24,7 @@ import org.align4j.api.train.Trainer;
 import org.align4j.api.train.TrainerService;
 import org.align4j.api.train.TrainingContext;
 import org.align4j.api.train.TrainingResult;
+import org.align4j.training.StageModels;
 import org.align4j.training.TrainerGuard;
 import org.align4j.training.TrainingLoop;
 import org.osgi.framework.BundleContext;
@@ -129,18 +130,14 @@ public final class SftTrainer implements Trainer {
         SftSettings cfg = new SftSettings(ctx.settings());
         Tokenizer tokenizer = ctx.tokenizer();
         Optional<Path> init = ctx.init();
-        ModelConfig config = init.isPresent() ? weights.loadConfig(init.get().resolve("config.json"))
-                : ModelConfig.from(ctx.model(), tokenizer.vocabSize());
-        if (config.vocabSize() < tokenizer.vocabSize()) {
-            throw new IllegalStateException("sft: the model has " + config.vocabSize() + " token ids but the"
-                    + " tokenizer has " + tokenizer.vocabSize() + "; start from a model trained with this tokenizer");
-        }
+        ModelConfig config = StageModels.policyConfig(ctx, weights);
         // each plugin is read once, here
-        LanguageModelLoss lossFn = require(loss, LOSS, ctx.settings().getString("loss", "causal-lm"));
+        LanguageModelLoss lossFn = require(loss, LOSS, ctx.settings().section(LOSS).getString("name", "causal-lm"));
         Optimizer opt = require(optimizer, OPTIMIZER, cfg.loop.optimizer.getString("name"));
         LearningRateSchedule sched = require(schedule, SCHEDULE, cfg.loop.scheduleName);
         AttentionKernel kernel = require(attention, ATTENTION, config.attention());
-        Task judge = ctx.settings().has(TASK) ? require(task, TASK, ctx.settings().getString(TASK)) : null;
+        String taskName = ctx.settings().section(TASK).getString("name", null);
+        Task judge = taskName != null ? require(task, TASK, taskName) : null;
         sched.validate(cfg.loop.optimizer);
         opt.validate(cfg.loop.optimizer);
 
@@ -155,7 +152,15 @@ public final class SftTrainer implements Trainer {
                 "sft: %s, %,d parameters%s; %,d training and %,d held-out examples%s; %s", config,
                 config.parameterCount(), init.map(p -> " from " + p).orElse(" from the seed (no init: given)"),
                 train.size(), valid.size(), judge == null ? "" : "; answers judged by task "
-                        + ctx.settings().getString(TASK), runtime)).build());
+                        + taskName, runtime)).build());
+        long tooLong = train.stream().filter(e -> e.sequence.length() > config.context() + 1).count()
+                + valid.stream().filter(e -> e.sequence.length() > config.context() + 1).count();
+        if (tooLong > 0) {
+            ctx.publish(ctx.event(TrainingEvent.Kind.MESSAGE).message("sft: " + tooLong + " examples are longer than"
+                    + " model.context + 1 = " + (config.context() + 1) + " tokens: their prompts are cut from the left,"
+                    + " or they are left out when the cut would reach the answer; raise model.context to keep them")
+                    .build());
+        }
         SftMethod method = new SftMethod(cfg, config, kernel, lossFn, tokenizer, collator, generator, judge, train,
                 valid, ctx.seed(), init.orElse(null));
         return new TrainingLoop(runtime, models, checkpoints, weights, guard).run(ctx, cfg.loop, method, opt, sched);
