@@ -132,4 +132,49 @@ public class PretrainIT {
         assertEquals(Long.valueOf(2), report.counters().get("skipped_lines"));
         assertEquals(Long.valueOf(1498), report.counters().get("documents"));
     }
+
+    @Test
+    public void aBadStageSettingFailsBeforeAnyDataIsWrittenOrATokenizerTrained() throws Exception {
+        Path dir = Align4jOptions.scratch("pretrain-bad-stage");
+        Path file = Align4jOptions.tinyPipeline(dir, "mha", 10);
+        for (Map.Entry<String, String> bad : Map.of("stages[0].batch", "0", "stages[0].steps", "many").entrySet()) {
+            try {
+                pipelines.run(file, Map.of(bad.getKey(), bad.getValue()));
+                org.junit.Assert.fail(bad + " was accepted");
+            } catch (Exception e) {
+                assertTrue(e.getMessage(), e.getMessage().contains(bad.getKey() + ": expected a"));
+                assertTrue(e.getMessage(), !e.getMessage().contains("Exception"));
+            }
+            assertTrue("data was generated before the stage was checked",
+                    !Files.exists(dir.resolve("run/data/corpus.jsonl")));
+            assertTrue("a tokenizer was trained before the stage was checked",
+                    !Files.exists(dir.resolve("run/tokenizer.json")));
+        }
+    }
+
+    @Test
+    public void aTokenizerFileWithAByteOrderMarkIsReadWithAWarning() throws Exception {
+        Path dir = Align4jOptions.scratch("pretrain-bom");
+        Path file = Align4jOptions.tinyPipeline(dir, "mha", 3);
+        pipelines.run(file, Map.of()); // trains and saves the tokenizer
+        Path tokenizer = dir.resolve("run/tokenizer.json");
+        byte[] json = Files.readAllBytes(tokenizer);
+        byte[] withBom = new byte[json.length + 3];
+        withBom[0] = (byte) 0xEF;
+        withBom[1] = (byte) 0xBB;
+        withBom[2] = (byte) 0xBF;
+        System.arraycopy(json, 0, withBom, 3, json.length);
+        Files.write(tokenizer, withBom);
+        List<TrainingEvent> events = new CopyOnWriteArrayList<>();
+        ServiceRegistration<TrainingListener> reg = context.registerService(TrainingListener.class, events::add, null);
+        try {
+            pipelines.run(file, Map.of("stages[0].steps", "4"));
+        } finally {
+            reg.unregister();
+        }
+        String messages = events.stream().filter(e -> e.kind() == TrainingEvent.Kind.MESSAGE)
+                .map(TrainingEvent::message).collect(Collectors.joining("\n"));
+        assertTrue(messages, messages.contains("warning: " + tokenizer + ": starts with a UTF-8 byte order mark"));
+        assertTrue(messages, messages.contains("tokenizer: reusing " + tokenizer));
+    }
 }

@@ -208,7 +208,7 @@ public final class PipelineRun {
         TokenizerFactory factory = plugins.get(PluginKind.TOKENIZER, d.tokenizerType, TokenizerFactory.class);
         Path file = plan.workDir.resolve("tokenizer.json");
         if (Files.exists(file)) {
-            Tokenizer t = factory.load(file);
+            Tokenizer t = factory.load(file, w -> message("warning: " + w));
             if (!d.tokenizerType.equals(t.type())) {
                 throw new IllegalStateException(file + " holds a " + t.type() + " tokenizer, but data.tokenizer.type"
                         + " is " + d.tokenizerType + "; delete the file to train a new one (the run's checkpoints"
