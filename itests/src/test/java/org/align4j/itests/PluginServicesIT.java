@@ -98,20 +98,23 @@ public class PluginServicesIT {
         assertEquals(Set.of("bpe"), names(TokenizerFactory.class));
         assertEquals(Set.of("jsonl", "text"), names(DatasetReader.class));
         assertEquals(Set.of("arithmetic"), names(CorpusGenerator.class));
+        assertEquals(Set.of("arithmetic"), names(org.align4j.api.task.Task.class));
+        assertEquals(Set.of("arithmetic-verifier"), names(org.align4j.api.reward.RewardModel.class));
+        assertEquals(Set.of("pretrain", "sft"), names(org.align4j.api.train.StageCheck.class));
         for (Class<?> single : List.of(TransformerFactory.class, WeightStore.class, CheckpointStore.class,
-                TextDatasets.class, PipelineRunner.class)) {
+                TextDatasets.class, PipelineRunner.class, org.align4j.api.data.StructuredDatasets.class,
+                org.align4j.api.data.Collator.class, org.align4j.api.generate.Generator.class)) {
             assertNotNull(single.getSimpleName() + " is not registered", context.getServiceReference(single));
         }
         assertTrue("no metrics sink registered", context.getServiceReferences(TrainingListener.class, null).size() >= 2);
-        // The trainer registers only when a pipeline configures it; its component is there from the start.
-        boolean pretrain = false;
+        // A trainer registers only when a pipeline configures it; its component is there from the start.
+        Set<String> trainers = new TreeSet<>();
         for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
-            if (List.of(d.serviceInterfaces).contains(Trainer.class.getName())
-                    && "pretrain".equals(d.properties.get(Trainer.NAME))) {
-                pretrain = true;
+            if (List.of(d.serviceInterfaces).contains(Trainer.class.getName())) {
+                trainers.add(String.valueOf(d.properties.get(Trainer.NAME)));
             }
         }
-        assertTrue("no pretrain trainer component", pretrain);
+        assertEquals(Set.of("pretrain", "sft"), trainers);
     }
 
     @Test
@@ -121,7 +124,8 @@ public class PluginServicesIT {
         PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
         try (CommandSession session = gogo.createSession(new ByteArrayInputStream(new byte[0]), print, print)) {
             String table = String.valueOf(session.execute("align4j:plugins"));
-            for (String name : List.of("mha", "causal-lm", "adamw", "cosine", "bpe", "jsonl", "arithmetic", "pretrain")) {
+            for (String name : List.of("mha", "causal-lm", "adamw", "cosine", "bpe", "jsonl", "arithmetic", "pretrain",
+                    "sft", "arithmetic-verifier")) {
                 assertTrue("align4j:plugins does not list " + name + ":\n" + table, table.contains(name));
             }
             assertTrue(table, table.contains("org.align4j.loss.lm"));

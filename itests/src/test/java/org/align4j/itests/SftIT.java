@@ -42,6 +42,9 @@ public class SftIT {
     @Inject
     private PipelineRunner pipelines;
 
+    @Inject
+    private org.apache.felix.service.command.CommandProcessor gogo;
+
     @Configuration
     public Option[] config() {
         return Align4jOptions.config("sft");
@@ -113,5 +116,17 @@ public class SftIT {
         assertTrue(sft.samples().toString(), sft.samples().get(0).startsWith("Q: "));
         assertTrue(Files.isRegularFile(sft.output().resolve("model.safetensors")));
         assertTrue(Files.isRegularFile(dir.resolve("run/data/stage-1.jsonl")));
+
+        // the fine-tuned model answers from the Gogo shell (greedy: what the evaluation generated)
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream print = new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
+        try (org.apache.felix.service.command.CommandSession session = gogo.createSession(
+                new java.io.ByteArrayInputStream(new byte[0]), print, print)) {
+            session.put("folder", sft.output().toString());
+            session.put("prompt", "Q: 3+4=?\n");
+            String text = String.valueOf(session.execute("align4j:generate $folder $prompt --greedy --max-tokens 20"));
+            assertTrue(text, text.startsWith("Q: 3+4=?\n"));
+            assertTrue(text, text.length() > "Q: 3+4=?\n".length());
+        }
     }
 }
