@@ -5,9 +5,11 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 import org.align4j.api.attention.AttentionKernel;
+import org.align4j.api.generate.GenerationSession;
+import org.align4j.api.generate.GenerationSettings;
+import org.align4j.api.generate.Generator;
 import org.align4j.api.loss.LanguageModelLoss;
 import org.align4j.api.metrics.MetricNames;
 import org.align4j.api.model.ModelConfig;
@@ -20,9 +22,7 @@ import org.align4j.training.StageRun;
 import org.align4j.training.TrainingMethod;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
-import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
@@ -44,16 +44,16 @@ final class PretrainMethod implements TrainingMethod {
     private final double unigram;
     private final long seed;
     private final java.nio.file.Path init;
+    private final Generator generator;
 
     private Placeholder<TInt32> tokens; // [B, T]
     private Placeholder<TInt32> targets; // [B, T]
     private Placeholder<TFloat32> mask; // [B, T]
-    private Operand<TFloat32> logits; // [B, T, V]
     private Operand<TFloat32> loss; // []
 
     PretrainMethod(PretrainSettings cfg, ModelConfig config, AttentionKernel kernel, LanguageModelLoss lossFn,
             Tokenizer tokenizer, BatchSource batches, int[][] valid, double unigram, long seed,
-            java.nio.file.Path init) {
+            java.nio.file.Path init, Generator generator) {
         this.cfg = cfg;
         this.config = config;
         this.kernel = kernel;
@@ -64,6 +64,7 @@ final class PretrainMethod implements TrainingMethod {
         this.unigram = unigram;
         this.seed = seed;
         this.init = init;
+        this.generator = generator;
     }
 
     @Override
@@ -83,7 +84,7 @@ final class PretrainMethod implements TrainingMethod {
         mask = tf.withName("mask").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1)));
         Transformer model = models.get(ModelSpec.POLICY);
         Operand<TFloat32> hidden = model.hidden(tf, tokens, null); // [B, T, d]
-        logits = model.lmLogits(tf, hidden); // [B, T, V]
+        Operand<TFloat32> logits = model.lmLogits(tf, hidden); // [B, T, V]
         loss = lossFn.compute(tf, logits, targets, mask).loss(); // []
         return Objective.minimize(loss);
     }
@@ -152,34 +153,39 @@ final class PretrainMethod implements TrainingMethod {
         return m;
     }
 
+    /** Samples from the trained model through the generation service: the first greedy, the others with temperature. */
     @Override
     public List<String> finish(StageRun run) {
         List<String> out = new ArrayList<>();
-        SplittableRandom random = new SplittableRandom(seed ^ 0x5A4D_504CL);
-        Sampler sampler = new Sampler(ids -> nextLogits(run.session(), ids), config.context(), tokenizer.eosId());
-        for (int i = 0; i < cfg.sampleCount; i++) {
-            String prompt = cfg.samplePrompts.isEmpty() ? "" : cfg.samplePrompts.get(i % cfg.samplePrompts.size());
-            double temperature = i == 0 ? 0.0 : cfg.sampleTemperature; // the first one greedy
-            int[] ids = sampler.sample(tokenizer.encode(prompt), cfg.sampleMaxTokens, temperature, random);
-            String text = tokenizer.decode(ids);
-            out.add(text);
-            run.message(cfg.steps, String.format("sample %d (%s): %s", i + 1,
-                    temperature == 0 ? "greedy" : "temperature " + temperature, text.replace("\n", "\\n")));
+        if (cfg.sampleCount == 0) {
+            return out;
+        }
+        try (GenerationSession g = generator.open(config, kernel,
+                run.models().get(ModelSpec.POLICY).read(run.session()))) {
+            for (int i = 0; i < cfg.sampleCount; i++) {
+                String prompt = cfg.samplePrompts.isEmpty() ? ""
+                        : cfg.samplePrompts.get(i % cfg.samplePrompts.size());
+                double temperature = i == 0 ? 0.0 : cfg.sampleTemperature;
+                int[] ids = tokenizer.encode(prompt);
+                int[] input = new int[ids.length + 1];
+                input[0] = tokenizer.eosId(); // a document starts after an end-of-text token, as in the corpus
+                System.arraycopy(ids, 0, input, 1, ids.length);
+                int room = Math.min(cfg.sampleMaxTokens, config.context() - input.length);
+                String text = prompt;
+                if (room > 0) {
+                    GenerationSettings settings = GenerationSettings.builder().maxNewTokens(room)
+                            .temperature(temperature).seed((seed ^ 0x5A4D_504CL) + i)
+                            .stopTokens(tokenizer.eosId()).build();
+                    int[] generated = g.generate(List.of(input), settings).get(0).get(0).tokens();
+                    int[] all = Arrays.copyOf(ids, ids.length + generated.length);
+                    System.arraycopy(generated, 0, all, ids.length, generated.length);
+                    text = tokenizer.decode(all);
+                }
+                out.add(text);
+                run.message(cfg.steps, String.format("sample %d (%s): %s", i + 1,
+                        temperature == 0 ? "greedy" : "temperature " + temperature, text.replace("\n", "\\n")));
+            }
         }
         return out;
-    }
-
-    /** Next-token logits after {@code context} ([T] ids): {@code [V]}. */
-    private float[] nextLogits(Session s, int[] context) {
-        try (TInt32 in = TInt32.tensorOf(Shape.of(1, context.length), DataBuffers.of(context, true, false));
-                Result r = s.runner().feed(tokens, in).fetch(logits).run()) {
-            TFloat32 out = (TFloat32) r.get(0); // [1, T, V]
-            int v = (int) out.shape().get(2);
-            float[] all = new float[(int) out.size()];
-            out.copyTo(DataBuffers.of(all, false, false));
-            float[] lastRow = new float[v];
-            System.arraycopy(all, (context.length - 1) * v, lastRow, 0, v);
-            return lastRow;
-        }
     }
 }

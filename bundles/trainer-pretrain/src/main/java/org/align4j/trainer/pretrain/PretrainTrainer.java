@@ -9,6 +9,7 @@ import org.align4j.api.data.Example;
 import org.align4j.api.data.Record;
 import org.align4j.api.data.TextDatasets;
 import org.align4j.api.data.TextExample;
+import org.align4j.api.generate.Generator;
 import org.align4j.api.loss.LanguageModelLoss;
 import org.align4j.api.metrics.TrainingEvent;
 import org.align4j.api.model.CheckpointStore;
@@ -75,6 +76,7 @@ public final class PretrainTrainer implements Trainer {
     private final CheckpointStore checkpoints;
     private final WeightStore weights;
     private final TextDatasets datasets;
+    private final Generator generator;
 
     @Reference(name = LOSS, cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -98,23 +100,14 @@ public final class PretrainTrainer implements Trainer {
     public PretrainTrainer(@Reference(name = "runtime") TensorFlowRuntime runtime,
             @Reference(name = "models") TransformerFactory models,
             @Reference(name = "checkpoints") CheckpointStore checkpoints,
-            @Reference(name = "weights") WeightStore weights, @Reference(name = "datasets") TextDatasets datasets) {
+            @Reference(name = "weights") WeightStore weights, @Reference(name = "datasets") TextDatasets datasets,
+            @Reference(name = "generator") Generator generator) {
         this.runtime = runtime;
         this.models = models;
         this.checkpoints = checkpoints;
         this.weights = weights;
         this.datasets = datasets;
-    }
-
-    /** For tests and benchmarks outside OSGi: the plugins given directly. */
-    PretrainTrainer(TensorFlowRuntime runtime, TransformerFactory models, CheckpointStore checkpoints,
-            WeightStore weights, TextDatasets datasets, LanguageModelLoss loss, Optimizer optimizer,
-            LearningRateSchedule schedule, AttentionKernel attention) {
-        this(runtime, models, checkpoints, weights, datasets);
-        this.loss = loss;
-        this.optimizer = optimizer;
-        this.schedule = schedule;
-        this.attention = attention;
+        this.generator = generator;
     }
 
     /** A running stage checkpoints and stops at its next step; deactivation waits (up to a minute) for that. */
@@ -157,7 +150,7 @@ public final class PretrainTrainer implements Trainer {
                 .build());
 
         PretrainMethod method = new PretrainMethod(cfg, modelConfig, kernel, lossFn, tokenizer, batches, validBlocks,
-                unigram, ctx.seed(), ctx.init().orElse(null));
+                unigram, ctx.seed(), ctx.init().orElse(null), generator);
         return new TrainingLoop(runtime, models, checkpoints, weights, guard).run(ctx, cfg.loop, method, opt, sched);
     }
 
