@@ -12,8 +12,10 @@ import org.align4j.api.model.ModelConfig;
  * trains it, and where its weights start.
  *
  * <p>Weights start from the run's seed unless {@link #initFrom} names a model folder ({@code model.safetensors} +
- * {@code config.json}, as a stage writes to {@code <stage>/model}); its tensors are stored as {@code model.<name>} and
- * are assigned to this model's parameters of the same local name. A trainable model's weights are checkpointed and
+ * {@code config.json}, as a stage writes to {@code <stage>/model}) or the stage names one for the model
+ * ({@code init: { reference: stage-1 }}, see {@link org.align4j.api.train.TrainingContext#init(String)}); the
+ * folder's tensors are stored as {@code model.<name>} and are assigned to this model's parameters of the same local
+ * name. A trainable model's weights are checkpointed and
  * written at the end; a frozen model (a reference or a reward model) is re-read from its source on resume.
  */
 public final class ModelSpec {

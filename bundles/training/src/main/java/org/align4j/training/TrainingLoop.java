@@ -243,9 +243,11 @@ public final class TrainingLoop {
         for (ModelSpec m : specs) {
             Transformer t = run.models().get(m.name());
             t.initialize(run.session(), seed);
-            if (m.initFrom() != null) {
-                t.assign(run.session(), readFolder(run, m.initFrom(), m.prefix()), false);
-                run.message(0, m.name() + ": weights from " + m.initFrom());
+            // the method's choice, else the folder the stage names for this model (init: { reference: stage-1 })
+            Path from = m.initFrom() != null ? m.initFrom() : run.context().init(m.name()).orElse(null);
+            if (from != null) {
+                t.assign(run.session(), readFolder(run, from, m.prefix()), false);
+                run.message(0, m.name() + ": weights from " + from);
             }
         }
     }

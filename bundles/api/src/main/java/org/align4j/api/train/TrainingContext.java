@@ -50,6 +50,17 @@ public interface TrainingContext {
         return Optional.empty();
     }
 
+    /**
+     * The model folder the stage's model named {@code model} ({@code policy}, {@code reference}, {@code reward},
+     * {@code value}, ...) starts from, when the stage names one ({@code init: { reference: stage-1 }}); for
+     * {@code policy} the same as {@link #init()}.
+     *
+     * @since 1.1
+     */
+    default Optional<Path> init(String model) {
+        return "policy".equals(model) ? init() : Optional.empty();
+    }
+
     /** The run's seed; a trainer derives every random stream it needs from it. */
     long seed();
 

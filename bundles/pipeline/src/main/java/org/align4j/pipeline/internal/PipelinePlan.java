@@ -81,20 +81,20 @@ public final class PipelinePlan {
         final Map<String, Object> configuration;
         /** The run's model section with the stage's own model keys over it. */
         final Settings model;
-        /** The model folder the stage starts from, or {@code null}. */
-        final Path init;
+        /** The model folders the stage's models start from, by model name ({@code policy}, ...); may be empty. */
+        final Map<String, Path> init;
         /** The stage's own data, or {@code null} for the run's. */
         final StageData data;
 
         Stage(int index, TrainerInfo trainer, Settings settings, Path dir, Map<String, Object> configuration,
-                Settings model, Path init, StageData data) {
+                Settings model, Map<String, Path> init, StageData data) {
             this.index = index;
             this.trainer = trainer;
             this.settings = settings;
             this.dir = dir;
             this.configuration = Map.copyOf(configuration);
             this.model = model;
-            this.init = init;
+            this.init = Map.copyOf(init);
             this.data = data;
         }
 

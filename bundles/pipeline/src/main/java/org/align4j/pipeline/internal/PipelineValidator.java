@@ -264,7 +264,7 @@ public final class PipelineValidator {
             model = SettingsTrees.at(rootModel.source(), rootModel.path(), merged);
         }
         String attention = model.getString("attention", DEFAULT_ATTENTION);
-        Path init = init(stage, index, earlier);
+        Map<String, Path> init = init(stage, index, earlier);
         PipelinePlan.StageData data = stage.has("data") ? stageData(stage.section("data")) : null;
 
         Map<String, Object> config = new LinkedHashMap<>();
@@ -364,19 +364,39 @@ public final class PipelineValidator {
     }
 
     /**
-     * {@code init: stage-N} (an earlier stage's final model) or {@code init: <folder>} (a model folder that exists
-     * now); {@code null} when the stage has no {@code init}.
+     * Where the stage's models start: {@code init: stage-N} (an earlier stage's final model) or {@code init: <folder>}
+     * (a model folder that exists now) for the trained model ({@code policy}), or a section naming each model,
+     * {@code init: { policy: stage-1, reference: stage-1, reward: stage-2 }}. Empty when the stage has no
+     * {@code init}.
      */
-    private Path init(Settings stage, int index, List<PipelinePlan.Stage> earlier) {
+    private Map<String, Path> init(Settings stage, int index, List<PipelinePlan.Stage> earlier) {
+        Map<String, Path> out = new LinkedHashMap<>();
         if (!stage.has("init")) {
-            return null;
+            return out;
         }
-        String value = stage.getString("init");
+        if (stage.asMap().get("init") instanceof Map) {
+            Settings section = stage.section("init");
+            for (String model : section.keys()) {
+                if (!model.matches("[a-z][a-z0-9_]*")) {
+                    throw section.error(model, "not a model name (policy, reference, reward, value, ...: lower-case"
+                            + " letters, digits and '_')");
+                }
+                out.put(model, folder(section, model, index, earlier));
+            }
+        } else {
+            out.put("policy", folder(stage, "init", index, earlier));
+        }
+        return out;
+    }
+
+    /** The model folder {@code key} of {@code where} names: {@code stage-N} or a folder. */
+    private Path folder(Settings where, String key, int index, List<PipelinePlan.Stage> earlier) {
+        String value = where.getString(key);
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("stage-(\\d+)").matcher(value);
         if (m.matches()) {
             int n = Integer.parseInt(m.group(1));
             if (n >= index) {
-                throw stage.error("init", "\"" + value + "\" is not an earlier stage: stage " + index
+                throw where.error(key, "\"" + value + "\" is not an earlier stage: stage " + index
                         + " can start from stage-0" + (index > 1 ? " .. stage-" + (index - 1) : "")
                         + (index == 0 ? " (none: this is the first stage; name a model folder instead)" : ""));
             }
@@ -384,11 +404,11 @@ public final class PipelineValidator {
         }
         Path folder = resolve(value);
         if (!Files.isDirectory(folder)) {
-            throw stage.error("init", "no such folder: " + folder + " (name an earlier stage, init: stage-0, or a"
+            throw where.error(key, "no such folder: " + folder + " (name an earlier stage, init: stage-0, or a"
                     + " model folder holding model.safetensors and config.json)");
         }
         if (!Files.isRegularFile(folder.resolve("model.safetensors"))) {
-            throw stage.error("init", folder + " holds no model.safetensors (a model folder is what a stage writes"
+            throw where.error(key, folder + " holds no model.safetensors (a model folder is what a stage writes"
                     + " to <stage>/model)");
         }
         return folder;

@@ -2,6 +2,7 @@ package org.align4j.pipeline.internal;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.align4j.api.data.Example;
@@ -26,7 +27,7 @@ final class StageContext implements TrainingContext {
     private final List<Record> validation;
     private final EventBus bus;
     private final RunState state;
-    private Path init;
+    private Map<String, Path> init = Map.of();
     private List<Example> trainExamples = List.of();
     private List<Example> validationExamples = List.of();
 
@@ -98,9 +99,9 @@ final class StageContext implements TrainingContext {
         return validation;
     }
 
-    /** The stage starts from the model in {@code folder} ({@code null}: from the seed). */
-    StageContext init(Path folder) {
-        this.init = folder;
+    /** The stage's models start from these model folders (by model name; the others from the seed). */
+    StageContext init(Map<String, Path> folders) {
+        this.init = Map.copyOf(folders);
         return this;
     }
 
@@ -113,7 +114,12 @@ final class StageContext implements TrainingContext {
 
     @Override
     public Optional<Path> init() {
-        return Optional.ofNullable(init);
+        return init("policy");
+    }
+
+    @Override
+    public Optional<Path> init(String model) {
+        return Optional.ofNullable(init.get(model));
     }
 
     @Override

@@ -422,8 +422,9 @@ class PipelineValidatorTest {
     @Test
     void aStageStartsFromAnEarlierStageOrAModelFolder() throws IOException {
         PipelinePlan plan = validate(file(twoStages("    init: stage-0")), Map.of());
-        assertEquals(null, plan.stages().get(0).init);
-        assertEquals(dir.resolve("runs/tiny-pretrain/stage-0-pretrain/model"), plan.stages().get(1).init);
+        assertEquals(Map.of(), plan.stages().get(0).init);
+        assertEquals(Map.of("policy", dir.resolve("runs/tiny-pretrain/stage-0-pretrain/model")),
+                plan.stages().get(1).init);
 
         assertEquals(dir.resolve("x.yaml") + ": stages[1].init: \"stage-1\" is not an earlier stage: stage 1 can start from stage-0",
                 error(twoStages("    init: stage-1")));
@@ -437,8 +438,19 @@ class PipelineValidatorTest {
         String notModel = errorWith("stages[0].init", "models/empty");
         assertTrue(notModel.contains("holds no model.safetensors"), notModel);
         Files.writeString(dir.resolve("models/empty/model.safetensors"), "x");
-        assertEquals(dir.resolve("models/empty"),
+        assertEquals(Map.of("policy", dir.resolve("models/empty")),
                 validate(file(GOOD), Map.of("stages[0].init", "models/empty")).stages().get(0).init);
+
+        // each model of a stage may start from its own folder
+        PipelinePlan several = validate(file(twoStages("    init: { policy: stage-0, reference: stage-0,"
+                + " reward: models/empty }")), Map.of());
+        assertEquals(Map.of("policy", dir.resolve("runs/tiny-pretrain/stage-0-pretrain/model"),
+                "reference", dir.resolve("runs/tiny-pretrain/stage-0-pretrain/model"),
+                "reward", dir.resolve("models/empty")), several.stages().get(1).init);
+        assertEquals(dir.resolve("x.yaml") + ": stages[1].init.reward: \"stage-3\" is not an earlier stage: stage 1"
+                + " can start from stage-0", error(twoStages("    init: { reward: stage-3 }")));
+        String badName = error(twoStages("    init: { Reward: stage-0 }"));
+        assertTrue(badName.startsWith(dir.resolve("x.yaml") + ": stages[1].init.Reward: not a model name"), badName);
     }
 
     @Test
