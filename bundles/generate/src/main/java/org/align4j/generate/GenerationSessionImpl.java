@@ -61,6 +61,8 @@ final class GenerationSessionImpl implements GenerationSession {
     private final CachedForward cached;
     private final Operand<TFloat32> cachedNext; // [B, V]
     private final Operand<TFloat32> uncachedNext; // [B, V]
+    /** The kernel takes no padding mask: rows are generated one at a time, unpadded. */
+    private final boolean wholeSequencesOnly;
     private final Placeholder<TInt32> targets;
     private final Operand<TFloat32> scored; // [B, T]
     private boolean closed;
@@ -68,7 +70,7 @@ final class GenerationSessionImpl implements GenerationSession {
     GenerationSessionImpl(TransformerFactory models, TensorFlowRuntime runtime, ModelConfig config,
             AttentionKernel attention, Map<String, TensorData> weights, List<String> warnings) {
         this.config = config;
-        this.warnings = List.copyOf(warnings);
+        List<String> notes = new ArrayList<>(warnings);
         Map<String, TensorData> named = withoutPrefix(weights); // fail before building anything
         graph = new Graph();
         try {
@@ -82,18 +84,45 @@ final class GenerationSessionImpl implements GenerationSession {
                 pastKeys.add(tf.withName("past_key_" + i).placeholder(TFloat32.class, Placeholder.shape(kv)));
                 pastValues.add(tf.withName("past_value_" + i).placeholder(TFloat32.class, Placeholder.shape(kv)));
             }
-            cached = model.hiddenCached(tf, tokens, positions, mask,
-                    new KeyValueCache(new ArrayList<>(pastKeys), new ArrayList<>(pastValues)));
-            cachedNext = lastSlotLogits(tf, cached.hidden()); // [B, V]
-            uncachedNext = lastSlotLogits(tf, model.hidden(tf, tokens, positions, mask)); // [B, V]
+            // a kernel that attends over whole sequences only refuses a cache offset and a padding mask
+            // (UnsupportedOperationException): then generation recomputes the prefix, one row at a time
+            CachedForward c = null;
+            Operand<TFloat32> next;
+            try {
+                c = model.hiddenCached(tf, tokens, positions, mask,
+                        new KeyValueCache(new ArrayList<>(pastKeys), new ArrayList<>(pastValues)));
+            } catch (UnsupportedOperationException e) {
+                notes.add("attention kernel \"" + config.attention() + "\" has no KV-cache support ("
+                        + e.getMessage() + "): generation recomputes the prefix for every token");
+            }
+            boolean whole = false;
+            try {
+                next = lastSlotLogits(tf, model.hidden(tf, tokens, positions, mask)); // [B, V]
+            } catch (UnsupportedOperationException e) {
+                whole = true; // no padding mask: one unpadded row per run
+                next = lastSlotLogits(tf, model.hidden(tf, tokens, null)); // [1, V]
+                notes.add("attention kernel \"" + config.attention() + "\" takes no padding mask: prompts are"
+                        + " generated one at a time");
+            }
+            cached = c;
+            cachedNext = c == null ? null : lastSlotLogits(tf, c.hidden()); // [B, V]
+            uncachedNext = next;
+            wholeSequencesOnly = whole;
             targets = tf.withName("targets").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
-            Operand<TFloat32> logits = model.lmLogits(tf, model.hidden(tf, tokens, mask)); // [B, T, V]
+            Operand<TFloat32> h; // [B, T, d]
+            try {
+                h = model.hidden(tf, tokens, mask);
+            } catch (UnsupportedOperationException e) {
+                h = model.hidden(tf, tokens, null); // right padding under a causal mask: no real token sees it
+            }
+            Operand<TFloat32> logits = model.lmLogits(tf, h); // [B, T, V]
             scored = TokenLogProbs.compute(tf, logits, targets); // [B, T]
             session = runtime == null ? new Session(graph) : runtime.openSession(graph);
         } catch (RuntimeException | Error e) {
             graph.close();
             throw e;
         }
+        this.warnings = List.copyOf(notes);
         try {
             model.assign(session, named, false);
         } catch (RuntimeException e) {
@@ -254,6 +283,13 @@ final class GenerationSessionImpl implements GenerationSession {
 
     /** Generates for one batch of rows. */
     private void run(List<Row> rows, GenerationSettings s) {
+        if (wholeSequencesOnly && rows.size() > 1) {
+            for (Row r : rows) {
+                run(List.of(r), s); // one unpadded row: no padding mask needed
+            }
+            return;
+        }
+        boolean useCache = s.cache() && cached != null;
         int b = rows.size();
         int lmax = 0;
         int most = 0;
@@ -280,7 +316,7 @@ final class GenerationSessionImpl implements GenerationSession {
         try {
             while (true) {
                 float[] logits; // [B, V]
-                if (s.cache()) {
+                if (useCache) {
                     Result now = runCached(slotIds, slotPos, slotMask, fedFrom, filled, past, b);
                     if (past != null) {
                         past.close();

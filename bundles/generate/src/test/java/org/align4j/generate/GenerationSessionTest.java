@@ -117,6 +117,47 @@ class GenerationSessionTest {
         assertTrue(distinct.size() > 10, "the prompts should continue differently: " + distinct);
     }
 
+    /** A third party's kernel that attends over whole sequences only, as the README's example kernel does. */
+    static final class WholeSequencesOnly implements org.align4j.api.attention.AttentionKernel {
+        @Override
+        public org.tensorflow.Operand<org.tensorflow.types.TFloat32> attend(org.tensorflow.op.Ops tf,
+                org.align4j.api.attention.AttentionInputs in) {
+            if (in.queryOffset() != null || in.keyMask() != null) {
+                throw new UnsupportedOperationException("whole sequences only");
+            }
+            return new StandardAttention().attend(tf, in);
+        }
+    }
+
+    @Test
+    void aKernelForWholeSequencesOnlyStillGeneratesRecomputingThePrefixOneRowAtATime() {
+        List<int[]> prompts = prompts(5, 6);
+        GenerationSettings greedy = GenerationSettings.greedy(8);
+        List<List<Completion>> expected = session.generate(prompts, greedy);
+        try (GenerationSession whole = GENERATOR.open(CONFIG, new WholeSequencesOnly(), weights)) {
+            assertTrue(whole.warnings().stream().anyMatch(w -> w.contains("no KV-cache support")), whole.warnings()
+                    .toString());
+            assertTrue(whole.warnings().stream().anyMatch(w -> w.contains("one at a time")), whole.warnings()
+                    .toString());
+            List<List<Completion>> got = whole.generate(prompts, greedy); // the cache is asked for, and not there
+            for (int i = 0; i < prompts.size(); i++) {
+                assertArrayEquals(expected.get(i).get(0).tokens(), got.get(i).get(0).tokens(), "prompt " + i);
+            }
+            // scoring works too: right padding needs no mask under a causal one
+            List<int[]> completions = new ArrayList<>();
+            for (List<Completion> c : expected) {
+                completions.add(c.get(0).tokens());
+            }
+            List<float[]> a = session.logProbs(prompts, completions);
+            List<float[]> b = whole.logProbs(prompts, completions);
+            for (int i = 0; i < prompts.size(); i++) {
+                for (int j = 0; j < a.get(i).length; j++) {
+                    assertEquals(a.get(i)[j], b.get(i)[j], 1e-5, "prompt " + i + ", token " + j);
+                }
+            }
+        }
+    }
+
     @Test
     void aBatchOfPromptsOfDifferentLengthsContinuesEachAsItWouldAlone() {
         List<int[]> prompts = prompts(4, 6);

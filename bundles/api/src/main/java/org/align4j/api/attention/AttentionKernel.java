@@ -12,6 +12,11 @@ import org.tensorflow.types.TFloat32;
  *
  * <p>Implementations only add ops to the graph through {@code tf}; they hold no graph, session or tensor, so a kernel
  * bundle may stop after a graph is built without harming the runs that use it.
+ *
+ * <p>A kernel that attends over whole sequences only (no KV-cache offset, no padding mask) throws
+ * {@link UnsupportedOperationException} when {@link AttentionInputs#queryOffset()} or {@link AttentionInputs#keyMask()}
+ * is set, rather than ignoring them: training still uses it, and generation then recomputes the prefix for every new
+ * token, one prompt at a time.
  */
 @ConsumerType
 public interface AttentionKernel {
