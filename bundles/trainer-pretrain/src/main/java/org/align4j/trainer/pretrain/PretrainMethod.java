@@ -162,6 +162,7 @@ final class PretrainMethod implements TrainingMethod {
         }
         try (GenerationSession g = generator.open(config, kernel,
                 run.models().get(ModelSpec.POLICY).read(run.session()))) {
+            g.warnings().forEach(w -> run.message(cfg.steps, "samples: " + w));
             for (int i = 0; i < cfg.sampleCount; i++) {
                 String prompt = cfg.samplePrompts.isEmpty() ? ""
                         : cfg.samplePrompts.get(i % cfg.samplePrompts.size());

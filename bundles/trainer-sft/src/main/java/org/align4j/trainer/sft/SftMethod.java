@@ -65,6 +65,8 @@ final class SftMethod implements TrainingMethod {
     private Placeholder<TFloat32> mask; // [B, T]
     private Operand<TFloat32> loss; // []
     private long tokensPerStep;
+    /** Whether the generation session's warnings were shown (once a stage). */
+    private boolean warned;
     /** Completion tokens of the last batch {@link #shifted} made (after truncation and dropping). */
     private double lastCounted;
 
@@ -248,6 +250,10 @@ final class SftMethod implements TrainingMethod {
         List<String> out = new ArrayList<>(n);
         try (GenerationSession s = generator.open(config, kernel,
                 run.models().get(ModelSpec.POLICY).read(run.session()))) {
+            if (!warned) {
+                s.warnings().forEach(w -> run.message(0, "exact match: " + w));
+                warned = true;
+            }
             for (List<Completion> c : s.generate(prompts, settings)) {
                 out.add(tokenizer.decode(strip(c.get(0).tokens(), stops)));
             }
