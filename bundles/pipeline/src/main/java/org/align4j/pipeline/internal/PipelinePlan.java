@@ -58,9 +58,20 @@ public final class PipelinePlan {
         final boolean skipMalformed;
         /** The section as written (what the trainer sees as {@code data()}). */
         final Settings section;
+        /** With {@code from: stage-N}: N, else -1. */
+        final int fromStage;
+        /** With {@code from}: the file inside that stage's output folder. */
+        final Path fromFile;
 
         StageData(String generator, Settings generateSettings, Path file, String format, double validationFraction,
                 boolean skipMalformed, Settings section) {
+            this(generator, generateSettings, file, format, validationFraction, skipMalformed, section, -1, null);
+        }
+
+        StageData(String generator, Settings generateSettings, Path file, String format, double validationFraction,
+                boolean skipMalformed, Settings section, int fromStage, Path fromFile) {
+            this.fromStage = fromStage;
+            this.fromFile = fromFile;
             this.generator = generator;
             this.generateSettings = generateSettings;
             this.file = file;

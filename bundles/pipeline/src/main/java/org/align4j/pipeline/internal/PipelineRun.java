@@ -113,7 +113,7 @@ public final class PipelineRun {
                 if (stopBefore(part, results, labels)) {
                     break;
                 }
-                TrainingResult r = runStage(stage, tokenizer, split);
+                TrainingResult r = runStage(stage, tokenizer, split, results);
                 results.add(r);
                 labels.add(stage.label());
                 if (r.status() == TrainingResult.Status.STOPPED) {
@@ -243,9 +243,22 @@ public final class PipelineRun {
      * The stage's own examples: generated into {@code <run>/data/stage-<i>.jsonl} (or read from its file), read in
      * their TRL format, split with the run's seed.
      */
-    private TextDatasets.Split<Example> stageExamples(PipelinePlan.Stage stage) throws Exception {
+    private TextDatasets.Split<Example> stageExamples(PipelinePlan.Stage stage, List<TrainingResult> earlier)
+            throws Exception {
         PipelinePlan.StageData d = stage.data;
         Path file = d.file;
+        if (d.fromStage >= 0) {
+            Path out = d.fromStage < earlier.size() ? earlier.get(d.fromStage).output() : null;
+            if (out == null) {
+                throw new IllegalStateException(d.section.source() + ": " + d.section.path() + ".from: stage "
+                        + d.fromStage + " has no output folder to read " + d.fromFile + " from");
+            }
+            file = out.resolve(d.fromFile);
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalStateException(d.section.source() + ": " + d.section.path() + ".file: stage "
+                        + d.fromStage + " wrote no " + d.fromFile + " (looked for " + file + ")");
+            }
+        }
         long seed = plan.seed + 1000L * (stage.index + 1); // a stream of its own, the same on every run
         if (d.generator != null) {
             CorpusGenerator generator = plugins.get(PluginKind.GENERATOR, d.generator, CorpusGenerator.class);
@@ -282,8 +295,8 @@ public final class PipelineRun {
         return split;
     }
 
-    private TrainingResult runStage(PipelinePlan.Stage stage, Tokenizer tokenizer, TextDatasets.Split<Record> split)
-            throws Exception {
+    private TrainingResult runStage(PipelinePlan.Stage stage, Tokenizer tokenizer, TextDatasets.Split<Record> split,
+            List<TrainingResult> earlier) throws Exception {
         Files.createDirectories(stage.dir);
         message("stage " + stage.label() + ": trainer " + stage.trainer + " in " + stage.dir);
         String configName = plan.name + "-" + stage.index;
@@ -301,7 +314,7 @@ public final class PipelineRun {
                     stage.data != null ? List.of() : split.train(), stage.data != null ? List.of() : split.validation(),
                     bus, state).init(stage.init);
             if (stage.data != null) {
-                TextDatasets.Split<Example> examples = stageExamples(stage);
+                TextDatasets.Split<Example> examples = stageExamples(stage, earlier);
                 context.examples(examples.train(), examples.validation());
             }
             try {

@@ -63,7 +63,8 @@ public final class PipelineValidator {
     static final String[] RUN = {"name", "workdir", "seed"};
     static final String[] DATA = {"generate", "train", "format", "field", "validation_fraction", "skip_malformed",
         "tokenizer", "reader"};
-    static final String[] STAGE_DATA = {"generate", "train", "format", "validation_fraction", "skip_malformed"};
+    static final String[] STAGE_DATA = {"generate", "train", "from", "file", "format", "validation_fraction",
+        "skip_malformed"};
     static final long DEFAULT_SEED = 42;
     static final double DEFAULT_VALIDATION_FRACTION = 0.05;
     static final String DEFAULT_TOKENIZER = "bpe";
@@ -265,7 +266,7 @@ public final class PipelineValidator {
         }
         String attention = model.getString("attention", DEFAULT_ATTENTION);
         Map<String, Path> init = init(stage, index, earlier);
-        PipelinePlan.StageData data = stage.has("data") ? stageData(stage.section("data")) : null;
+        PipelinePlan.StageData data = stage.has("data") ? stageData(stage.section("data"), index) : null;
 
         Map<String, Object> config = new LinkedHashMap<>();
         config.put(Trainer.RUN, run + "/" + index);
@@ -419,15 +420,19 @@ public final class PipelineValidator {
      * file.jsonl}, with {@code format} (a TRL format name, default detected), {@code validation_fraction} and
      * {@code skip_malformed}.
      */
-    private PipelinePlan.StageData stageData(Settings data) {
+    private PipelinePlan.StageData stageData(Settings data, int index) {
         SettingsTrees.checkKnown(data, STAGE_DATA);
         boolean generate = data.has("generate");
         boolean train = data.has("train");
-        if (generate == train) {
-            throw data.error(null, generate
-                    ? "set either generate or train, not both"
-                    : "missing the examples: set generate: { name: <generator>, format: prompt-completion, count: N }"
-                            + " or train: <file.jsonl>");
+        boolean from = data.has("from");
+        if ((generate ? 1 : 0) + (train ? 1 : 0) + (from ? 1 : 0) != 1) {
+            throw data.error(null, generate || train || from
+                    ? "set one of generate, train and from, not several"
+                    : "missing the examples: set generate: { name: <generator>, format: prompt-completion, count: N },"
+                            + " train: <file.jsonl> or from: stage-N with file: <name.jsonl>");
+        }
+        if (data.has("file") && !from) {
+            throw data.error("file", "applies to from: (a file of an earlier stage's output) only");
         }
         double fraction = data.getDouble("validation_fraction", DEFAULT_VALIDATION_FRACTION, 0.0, 0.9);
         boolean skip = data.getBoolean("skip_malformed", false);
@@ -448,6 +453,26 @@ public final class PipelineValidator {
             CorpusGenerator gen = plugins.get(PluginKind.GENERATOR, generator, CorpusGenerator.class);
             check(g, () -> gen.validate(settings));
             return new PipelinePlan.StageData(generator, settings, null, format, fraction, skip, data);
+        }
+        if (from) {
+            String value = data.getString("from");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("stage-(\\d+)").matcher(value);
+            if (!m.matches() || Integer.parseInt(m.group(1)) >= index) {
+                throw data.error("from", "\"" + value + "\" is not an earlier stage (stage " + index + " can read from "
+                        + (index == 0 ? "none: it is the first stage" : "stage-0" + (index > 1 ? " .. stage-"
+                                + (index - 1) : "")) + ")");
+            }
+            if (!data.has("file")) {
+                throw data.error("file", "missing (required): which file of " + value + "'s output, e.g."
+                        + " file: pairwise.jsonl");
+            }
+            String name = data.getString("file");
+            Path rel = Path.of(name);
+            if (rel.isAbsolute() || rel.normalize().startsWith("..") || name.isBlank()) {
+                throw data.error("file", "\"" + name + "\" must be a path inside the earlier stage's output folder");
+            }
+            return new PipelinePlan.StageData(null, null, null, format, fraction, skip, data,
+                    Integer.parseInt(m.group(1)), rel.normalize());
         }
         Path file = resolve(data.getString("train"));
         if (!Files.isRegularFile(file)) {

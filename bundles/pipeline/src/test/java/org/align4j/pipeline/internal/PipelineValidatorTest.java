@@ -478,4 +478,24 @@ class PipelineValidatorTest {
         String noFile = error(twoStages("    data: { train: none.jsonl }"));
         assertTrue(noFile.startsWith(dir.resolve("x.yaml") + ": stages[1].data.train: no such file: "), noFile);
     }
+
+    @Test
+    void aStageMayReadAFileAnEarlierStageWrites() throws IOException {
+        PipelinePlan plan = validate(file(twoStages(
+                "    data: { from: stage-0, file: feedback/pairwise.jsonl, format: pairwise }")), Map.of());
+        PipelinePlan.StageData d = plan.stages().get(1).data;
+        assertEquals(0, d.fromStage);
+        assertEquals(Path.of("feedback/pairwise.jsonl"), d.fromFile);
+        assertEquals("pairwise", d.format);
+
+        String later = error(twoStages("    data: { from: stage-1, file: x.jsonl }"));
+        assertEquals(dir.resolve("x.yaml") + ": stages[1].data.from: \"stage-1\" is not an earlier stage (stage 1 can"
+                + " read from stage-0)", later);
+        String noFile = error(twoStages("    data: { from: stage-0 }"));
+        assertTrue(noFile.startsWith(dir.resolve("x.yaml") + ": stages[1].data.file: missing (required)"), noFile);
+        String outside = error(twoStages("    data: { from: stage-0, file: ../../etc/passwd }"));
+        assertTrue(outside.contains("must be a path inside the earlier stage's output folder"), outside);
+        String both = error(twoStages("    data: { from: stage-0, file: a.jsonl, train: b.jsonl }"));
+        assertTrue(both.endsWith("set one of generate, train and from, not several"), both);
+    }
 }
