@@ -272,8 +272,16 @@ public final class PipelineValidator {
         config.put(Trainer.RUN, run + "/" + index);
         config.put("align4j.stage", index + ":" + trainerName);
 
-        // loss: a name, or a section with a name (and the loss's own keys)
-        wire(config, trainer, Trainer.LOSS, PluginKind.LOSS, nameOf(stage, "loss"), stage, nameKey(stage, "loss"));
+        // loss: a name, or a section with a name (and the loss's own keys); a trainer that takes several loss
+        // families (one reference per family, no "loss" reference) gets it on the reference of the loss's family
+        java.util.Set<String> wiredByLoss = new java.util.HashSet<>();
+        List<TrainerInfo.Ref> families = lossFamilies(trainer);
+        if (trainer.reference(Trainer.LOSS).isEmpty() && !families.isEmpty()) {
+            wiredByLoss.add(wireFamily(config, trainer, families, stage));
+        } else {
+            wire(config, trainer, Trainer.LOSS, PluginKind.LOSS, nameOf(stage, "loss"), stage,
+                    nameKey(stage, "loss"));
+        }
 
         Settings optimizer = stage.section("optimizer");
         boolean hasOptimizer = stage.has("optimizer");
@@ -304,8 +312,12 @@ public final class PipelineValidator {
 
         // every other reference the trainer declares is named by the stage key of the same name
         for (TrainerInfo.Ref ref : trainer.references()) {
-            if (!FIXED_REFERENCES.contains(ref.name())) {
-                wireDeclared(config, trainer, ref, stage);
+            if (!FIXED_REFERENCES.contains(ref.name()) && !wiredByLoss.contains(ref.name())) {
+                if (families.contains(ref)) {
+                    config.put(ref.name() + ".target", NOTHING); // the families the stage's loss is not of
+                } else {
+                    wireDeclared(config, trainer, ref, stage);
+                }
             }
         }
 
@@ -347,6 +359,48 @@ public final class PipelineValidator {
             return;
         }
         wire(config, trainer, ref.name(), kind, name, stage, nameKey(stage, ref.name()));
+    }
+
+    /** The trainer's references to loss contracts ({@code org.align4j.api.loss.*}) other than {@code loss}. */
+    private static List<TrainerInfo.Ref> lossFamilies(TrainerInfo trainer) {
+        List<TrainerInfo.Ref> out = new ArrayList<>();
+        for (TrainerInfo.Ref r : trainer.references()) {
+            if (!r.name().equals(Trainer.LOSS) && PluginKind.LOSS.matches(r.interfaceName())) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Wires the stage's {@code loss:} to the one of the trainer's loss-family references whose contract the named
+     * loss implements (a reward trainer: {@code loss: plackett-luce} binds its listwise reference).
+     *
+     * @return the reference wired
+     */
+    private String wireFamily(Map<String, Object> config, TrainerInfo trainer, List<TrainerInfo.Ref> families,
+            Settings stage) {
+        String key = nameKey(stage, "loss");
+        String name = nameOf(stage, "loss");
+        List<String> accepted = new ArrayList<>();
+        List<PluginInfo> registered = new ArrayList<>();
+        for (TrainerInfo.Ref r : families) {
+            accepted.add(PluginInfo.simple(r.interfaceName()));
+            registered.addAll(ofType(PluginKind.LOSS, r.interfaceName()));
+        }
+        if (name == null) {
+            throw stage.error("loss", "missing (required): trainer " + trainer.name() + " needs a loss, one of "
+                    + String.join(", ", accepted) + " (registered: " + Texts.list(registered) + ")");
+        }
+        PluginInfo found = require(PluginKind.LOSS, name, stage, key);
+        for (TrainerInfo.Ref r : families) {
+            if (found.types().contains(r.interfaceName())) {
+                config.put(r.name() + ".target", Texts.nameFilter(name));
+                return r.name();
+            }
+        }
+        throw stage.error(key, "\"" + name + "\" is " + Texts.a(found.kind()) + ", but trainer " + trainer.name()
+                + " takes " + String.join(", ", accepted) + " (registered: " + Texts.list(registered) + ")");
     }
 
     /** A target filter no service matches: an optional plugin reference the stage does not name. */

@@ -498,4 +498,32 @@ class PipelineValidatorTest {
         String both = error(twoStages("    data: { from: stage-0, file: a.jsonl, train: b.jsonl }"));
         assertTrue(both.endsWith("set one of generate, train and from, not several"), both);
     }
+
+    @Test
+    void aTrainerOfSeveralLossFamiliesGetsTheNamedLossOnTheReferenceOfItsFamily() throws IOException {
+        String pairwise = "org.align4j.api.loss.PairwiseLoss";
+        String listwise = "org.align4j.api.loss.ListwiseLoss";
+        registry.add(pairwise, "bradley-terry", "org.align4j.loss.pairwise", new Object())
+                .add(listwise, "plackett-luce", "org.align4j.loss.listwise", new Object())
+                .trainer("reward", "org.align4j.trainer.reward", null,
+                        new TrainerInfo.Ref("pairwise", pairwise, "0..1", "dynamic"),
+                        new TrainerInfo.Ref("listwise", listwise, "0..1", "dynamic"),
+                        new TrainerInfo.Ref(Trainer.OPTIMIZER, OPTIMIZER, "0..1", "dynamic"),
+                        new TrainerInfo.Ref(Trainer.SCHEDULE, SCHEDULE, "0..1", "dynamic"),
+                        new TrainerInfo.Ref(Trainer.ATTENTION, ATTENTION, "0..1", "dynamic"));
+        Map<String, Object> c = validate(file(GOOD), Map.of("stages[0].trainer", "reward", "stages[0].loss",
+                "plackett-luce")).stages().get(0).configuration();
+        assertEquals("(align4j.name=plackett-luce)", c.get("listwise.target"));
+        assertEquals(PipelineValidator.NOTHING, c.get("pairwise.target"));
+        assertFalse(c.containsKey("loss.target"));
+        c = validate(file(GOOD), Map.of("stages[0].trainer", "reward", "stages[0].loss", "bradley-terry")).stages()
+                .get(0).configuration();
+        assertEquals("(align4j.name=bradley-terry)", c.get("pairwise.target"));
+        assertEquals(PipelineValidator.NOTHING, c.get("listwise.target"));
+
+        String wrongFamily = errorWith("stages[0].trainer", "reward"); // GOOD names causal-lm
+        assertEquals(dir.resolve("x.yaml") + ": stages[0].loss: \"causal-lm\" is a LanguageModelLoss, but trainer"
+                + " reward takes PairwiseLoss, ListwiseLoss (registered: bradley-terry 0.1.0 [org.align4j.loss.pairwise],"
+                + " plackett-luce 0.1.0 [org.align4j.loss.listwise])", wrongFamily);
+    }
 }
