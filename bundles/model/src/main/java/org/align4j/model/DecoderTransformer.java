@@ -55,9 +55,12 @@ import org.tensorflow.types.TInt32;
  * lm_head.weight                  [d, V]                  untied only
  * score_head.weight               [d]         N(0, std)   the scalar head, always present
  * score_head.bias                 [1]         0
+ * cls_head.weight                 [d, C]      N(0, std)   the classification head, only when classes C &gt; 0
+ * cls_head.bias                   [C]         0
  * </pre>
- * {@code decay} is true exactly for matmul weights: q/k/v/o, fc/proj, lm_head (or the tied tok_emb) and score_head
- * weight; never for biases, gains or position embeddings.
+ * {@code decay} is true exactly for matmul weights: q/k/v/o, fc/proj, lm_head (or the tied tok_emb), score_head and
+ * cls_head weight; never for biases, gains or position embeddings. The classification head is created last, so a
+ * model without one ({@code classes = 0}) has the same variables, ops and initial values as before it existed.
  *
  * <h2>Forward</h2> Inside the blocks the residual stream is kept as {@code [N, d]} with {@code N = B * T}, so every
  * projection is one rank-2 MatMul; only attention sees {@code [B, H, T, D]}. Pre-norm blocks compute
@@ -119,6 +122,8 @@ final class DecoderTransformer implements Transformer {
     private final Variable<TFloat32> lmHead;
     private final Variable<TFloat32> scoreW;
     private final Variable<TFloat32> scoreB;
+    private final Variable<TFloat32> clsW; // null when classes = 0
+    private final Variable<TFloat32> clsB;
 
     DecoderTransformer(Ops tf, String prefix, ModelConfig config, AttentionKernel attention) {
         if (prefix == null || !PREFIX.matcher(prefix).matches()) {
@@ -173,6 +178,14 @@ final class DecoderTransformer implements Transformer {
                 : add(scope, "lm_head.weight", Shape.of(d, v), true, Initializer.Kind.NORMAL);
         scoreW = add(scope, "score_head.weight", Shape.of(d), true, Initializer.Kind.NORMAL);
         scoreB = add(scope, "score_head.bias", Shape.of(1), false, Initializer.Kind.ZEROS);
+        int classes = config.classes();
+        if (classes > 0) { // after every other parameter: a model without the head is built exactly as before
+            clsW = add(scope, "cls_head.weight", Shape.of(d, classes), true, Initializer.Kind.NORMAL);
+            clsB = add(scope, "cls_head.bias", Shape.of(classes), false, Initializer.Kind.ZEROS);
+        } else {
+            clsW = null;
+            clsB = null;
+        }
         List<Parameter> ps = new ArrayList<>();
         for (Slot s : slots) {
             ps.add(s.parameter);
@@ -412,6 +425,19 @@ final class DecoderTransformer implements Transformer {
                 tf.linalg.matMul(h, tf.reshape(scoreW, tf.constant(new int[] {d, 1}))), // [N, 1]
                 scoreB); // [N, 1]
         return tf.reshape(s, batchTime(tf, hidden)); // [B, T]
+    }
+
+    @Override
+    public Operand<TFloat32> classify(Ops tf, Operand<TFloat32> hidden) {
+        if (clsW == null) {
+            throw new IllegalStateException("the model" + (prefix.isEmpty() ? "" : " \"" + prefix + "\"")
+                    + " has no classification head (model.classes = 0): build it from a configuration with"
+                    + " classes > 0, e.g. config.toBuilder().classes(3).build() for correct / neutral / incorrect");
+        }
+        int d = config.dModel();
+        Operand<TFloat32> h = tf.reshape(hidden, tf.constant(new int[] {-1, d})); // [N, d]
+        Operand<TFloat32> logits = linear(tf, h, clsW, clsB); // [N, C]
+        return tf.reshape(logits, withLast(tf, batchTime(tf, hidden), config.classes())); // [B, T, C]
     }
 
     @Override

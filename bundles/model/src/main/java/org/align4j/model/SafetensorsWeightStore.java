@@ -41,7 +41,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * library requires; loading checks the same (no overlap, no hole, no trailing bytes) and reads F32 only.
  *
  * <p>{@code config.json} holds the pipeline's {@code model:} keys (see {@link ModelConfig}) plus
- * {@code "model_type": "align4j-decoder"}; loading requires every key and rejects unknown ones, naming the file.
+ * {@code "model_type": "align4j-decoder"}, and {@code "classes"} when the model has a classification head; loading
+ * requires every other key, reads a missing {@code classes} as 0 (files written before it existed), and rejects
+ * unknown keys, naming the file.
  */
 @Component(service = WeightStore.class)
 public final class SafetensorsWeightStore implements WeightStore {
@@ -54,6 +56,8 @@ public final class SafetensorsWeightStore implements WeightStore {
     private static final int CHUNK_FLOATS = 1 << 18;
     private static final List<String> CONFIG_KEYS = List.of("vocab_size", "layers", "d_model", "heads", "ffn",
             "context", "norm", "norm_type", "positions", "tie_embeddings", "attention", "norm_eps", "init_std");
+    /** Keys {@code config.json} may leave out: {@code classes} (absent: 0, no classification head). */
+    private static final List<String> OPTIONAL_CONFIG_KEYS = List.of("classes");
 
     /** The keys of a tensor's header entry. */
     private static final List<String> ENTRY_KEYS = List.of("dtype", "shape", "data_offsets");
@@ -349,6 +353,9 @@ public final class SafetensorsWeightStore implements WeightStore {
         root.put("attention", config.attention());
         root.put("norm_eps", config.normEps());
         root.put("init_std", config.initStd());
+        if (config.classes() > 0) { // absent means 0: a model without the head writes the file it always wrote
+            root.put("classes", config.classes());
+        }
         byte[] text = json.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(root);
         byte[] withNewline = Arrays.copyOf(text, text.length + 1);
         withNewline[text.length] = '\n';
@@ -369,9 +376,9 @@ public final class SafetensorsWeightStore implements WeightStore {
         }
         for (Iterator<String> it = root.fieldNames(); it.hasNext();) {
             String key = it.next();
-            if (!key.equals("model_type") && !CONFIG_KEYS.contains(key)) {
+            if (!key.equals("model_type") && !CONFIG_KEYS.contains(key) && !OPTIONAL_CONFIG_KEYS.contains(key)) {
                 throw bad(file, "unknown key \"" + key + "\" (known: model_type, " + String.join(", ", CONFIG_KEYS)
-                        + ")");
+                        + ", " + String.join(", ", OPTIONAL_CONFIG_KEYS) + ")");
             }
         }
         JsonNode type = root.get("model_type");
@@ -398,6 +405,7 @@ public final class SafetensorsWeightStore implements WeightStore {
                     .attention(text(file, root, "attention"))
                     .normEps(number(file, root, "norm_eps"))
                     .initStd(number(file, root, "init_std"))
+                    .classes(root.has("classes") ? integer(file, root, "classes") : 0)
                     .build();
         } catch (IllegalArgumentException e) {
             throw bad(file, e.getMessage());

@@ -35,6 +35,7 @@ final class ReferenceDecoder {
         double[][][] hidden; // [B][T][d]
         double[][][] logits; // [B][T][V]
         double[][] scalar; // [B][T]
+        double[][][] classes; // [B][T][C], null when the model has no classification head
     }
 
     /** @param mask {@code [B][T]} 1/0 or null */
@@ -87,6 +88,23 @@ final class ReferenceDecoder {
                     s += x[i][p][e] * sw[e];
                 }
                 out.scalar[i][p] = s;
+            }
+        }
+        int classes = c.classes();
+        if (classes > 0) { // x @ W + b with W [d, C] row-major
+            double[] cw = w.get("cls_head.weight");
+            double[] cb = w.get("cls_head.bias");
+            out.classes = new double[b][t][classes];
+            for (int i = 0; i < b; i++) {
+                for (int p = 0; p < t; p++) {
+                    for (int k = 0; k < classes; k++) {
+                        double s = cb[k];
+                        for (int e = 0; e < d; e++) {
+                            s += x[i][p][e] * cw[e * classes + k];
+                        }
+                        out.classes[i][p][k] = s;
+                    }
+                }
             }
         }
         return out;

@@ -221,6 +221,36 @@ class SafetensorsWeightStoreTest {
         assertEquals(14, root.size());
     }
 
+    @Test
+    void configKeepsClassesAndReadsAFileWithoutItAsNone() throws IOException {
+        Path file = dir.resolve("config.json");
+        ModelConfig none = ModelConfig.builder().vocabSize(50).layers(2).dModel(32).heads(2).build();
+        store.saveConfig(file, none);
+        JsonNode root = new ObjectMapper().readTree(file.toFile());
+        assertTrue(!root.has("classes") && root.size() == 14, "written as before the head existed: " + root);
+        assertEquals(0, store.loadConfig(file).classes());
+
+        String old = "{\"model_type\": \"align4j-decoder\", \"vocab_size\": 50, \"layers\": 2, \"d_model\": 32,"
+                + " \"heads\": 2, \"ffn\": 128, \"context\": 128, \"norm\": \"pre\", \"norm_type\": \"layernorm\","
+                + " \"positions\": \"learned\", \"tie_embeddings\": true, \"attention\": \"mha\", \"norm_eps\": 1e-5,"
+                + " \"init_std\": 0.02}"; // a config.json of a release without the key
+        Files.writeString(file, old);
+        assertEquals(none, store.loadConfig(file));
+
+        ModelConfig three = none.toBuilder().classes(3).build();
+        store.saveConfig(file, three);
+        root = new ObjectMapper().readTree(file.toFile());
+        assertEquals(3, root.get("classes").intValue());
+        assertEquals(15, root.size());
+        assertEquals(three, store.loadConfig(file));
+
+        String good = Files.readString(file);
+        assertBadConfig(good.replace("\"classes\" : 3", "\"classes\" : -2"), "model.classes: must be >= 0");
+        assertBadConfig(good.replace("\"classes\" : 3", "\"classes\" : \"three\""),
+                "\"classes\": expected an integer");
+        assertBadConfig(good.replace("\"classes\"", "\"num_labels\""), "unknown key \"num_labels\"", "classes");
+    }
+
     private void assertBadConfig(String json, String... expected) throws IOException {
         Path file = dir.resolve("config.json");
         Files.writeString(file, json);

@@ -13,9 +13,15 @@ import org.align4j.api.pipeline.Settings;
  * ffn          4 * d_model             context  128     norm      pre | post
  * norm_type    layernorm | rmsnorm     positions learned | sinusoidal
  * tie_embeddings true                  attention mha     norm_eps  1e-5    init_std 0.02
+ * classes      0
  * </pre>
  * {@code norm: pre} is GPT's {@code x + F(LNorm(x))} with a final norm before the head; {@code norm: post} is BERT's
  * {@code LNorm(F(x) + x)}.
+ *
+ * <p>{@code classes} is the number of logits of the classification head ({@link Transformer#classify}), e.g. 3 for a
+ * process reward model's correct / neutral / incorrect; 0 (the default) means no such head. It is set by the stage
+ * that trains the head ({@code toBuilder().classes(3)}), not in the pipeline file's {@code model:} section, and
+ * {@code config.json} holds it only when it is above 0 (a file without it reads as 0).
  */
 public final class ModelConfig {
     /** Where each block normalises. */
@@ -40,6 +46,7 @@ public final class ModelConfig {
     private final String attention;
     private final float normEps;
     private final float initStd;
+    private final int classes;
 
     private ModelConfig(Builder b) {
         this.vocabSize = b.vocabSize;
@@ -55,6 +62,7 @@ public final class ModelConfig {
         this.attention = b.attention;
         this.normEps = b.normEps;
         this.initStd = b.initStd;
+        this.classes = b.classes;
         check(vocabSize > 0, "vocab_size", "must be > 0, got " + vocabSize);
         check(layers > 0, "layers", "must be > 0, got " + layers);
         check(dModel > 0, "d_model", "must be > 0, got " + dModel);
@@ -63,6 +71,7 @@ public final class ModelConfig {
         check(context > 0, "context", "must be > 0, got " + context);
         check(normEps > 0, "norm_eps", "must be > 0");
         check(initStd > 0, "init_std", "must be > 0");
+        check(classes >= 0, "classes", "must be >= 0 (0: no classification head), got " + classes);
         Objects.requireNonNull(attention, "attention");
     }
 
@@ -179,8 +188,19 @@ public final class ModelConfig {
     }
 
     /**
+     * The number of logits of the classification head, {@code C} in {@link Transformer#classify}; 0 when the model
+     * has none.
+     *
+     * @since 1.1
+     */
+    public int classes() {
+        return classes;
+    }
+
+    /**
      * Trainable parameters of the language model: embeddings, blocks, the final norm (pre-norm only) and the LM head
-     * when untied; the scalar head of reward and value models excluded.
+     * when untied, plus the classification head ({@code d * classes + classes}) when {@code classes > 0}; the scalar
+     * head of reward and value models excluded.
      */
     public long parameterCount() {
         long d = dModel;
@@ -198,13 +218,14 @@ public final class ModelConfig {
         if (!tieEmbeddings) {
             n += (long) vocabSize * d;
         }
+        n += d * classes + classes; // classification head: weight [d, C], bias [C]
         return n;
     }
 
     public Builder toBuilder() {
         return builder().vocabSize(vocabSize).layers(layers).dModel(dModel).heads(heads).ffn(ffn).context(context)
                 .norm(norm).normType(normType).positions(positions).tieEmbeddings(tieEmbeddings).attention(attention)
-                .normEps(normEps).initStd(initStd);
+                .normEps(normEps).initStd(initStd).classes(classes);
     }
 
     @Override
@@ -222,7 +243,8 @@ public final class ModelConfig {
         return "ModelConfig{vocab_size=" + vocabSize + ", layers=" + layers + ", d_model=" + dModel + ", heads="
                 + heads + ", ffn=" + ffn + ", context=" + context + ", norm=" + norm + ", norm_type=" + normType
                 + ", positions=" + positions + ", tie_embeddings=" + tieEmbeddings + ", attention=" + attention
-                + ", norm_eps=" + normEps + ", init_std=" + initStd + "}";
+                + ", norm_eps=" + normEps + ", init_std=" + initStd + (classes > 0 ? ", classes=" + classes : "")
+                + "}";
     }
 
     /** Builds a {@link ModelConfig}; unset values take the defaults in the class comment. */
@@ -240,6 +262,7 @@ public final class ModelConfig {
         private String attention = "mha";
         private float normEps = 1e-5f;
         private float initStd = 0.02f;
+        private int classes;
 
         public Builder vocabSize(int v) {
             vocabSize = v;
@@ -304,6 +327,16 @@ public final class ModelConfig {
 
         public Builder initStd(float v) {
             initStd = v;
+            return this;
+        }
+
+        /**
+         * Logits of the classification head; 0 (the default) for none.
+         *
+         * @since 1.1
+         */
+        public Builder classes(int v) {
+            classes = v;
             return this;
         }
 

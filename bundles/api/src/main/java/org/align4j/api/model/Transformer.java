@@ -82,6 +82,19 @@ public interface Transformer {
      */
     Operand<TFloat32> scalar(Ops tf, Operand<TFloat32> hidden);
 
+    /**
+     * The classification head: {@code hidden @ W + b} with {@code W} {@code [d, C]} and {@code b} {@code [C]},
+     * {@code C = config().classes()}: unnormalised logits at every position (a loss picks the positions it scores,
+     * e.g. a process reward model's step separators, and applies the softmax). Its parameters are
+     * {@code cls_head.weight} and {@code cls_head.bias}, trained, checkpointed and saved like every other parameter.
+     *
+     * @param hidden {@code [B, T, d]}
+     * @return {@code [B, T, C]}
+     * @throws IllegalStateException when the model has no classification head ({@code classes} is 0)
+     * @since 1.1
+     */
+    Operand<TFloat32> classify(Ops tf, Operand<TFloat32> hidden);
+
     /** Every trainable variable, in a stable order, with the names weights files use. */
     List<Parameter> parameters();
 
