@@ -25,8 +25,16 @@ public final class StageModels {
      * @throws IllegalStateException saying what differs and what to do
      */
     public static ModelConfig policyConfig(TrainingContext ctx, WeightStore weights) throws IOException {
+        return config(ctx, weights, ctx.init());
+    }
+
+    /**
+     * Like {@link #policyConfig}, for a model that starts from {@code init} (e.g. the stage's
+     * {@code init: { reward: stage-1 }}, or its plain {@code init:}).
+     */
+    public static ModelConfig config(TrainingContext ctx, WeightStore weights, Optional<Path> init)
+            throws IOException {
         Tokenizer tokenizer = ctx.tokenizer();
-        Optional<Path> init = ctx.init();
         if (init.isEmpty()) {
             ModelConfig c = ModelConfig.from(ctx.model(), tokenizer.vocabSize());
             if (c.vocabSize() < tokenizer.vocabSize()) {

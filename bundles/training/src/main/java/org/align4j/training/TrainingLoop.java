@@ -246,10 +246,29 @@ public final class TrainingLoop {
             // the method's choice, else the folder the stage names for this model (init: { reference: stage-1 })
             Path from = m.initFrom() != null ? m.initFrom() : run.context().init(m.name()).orElse(null);
             if (from != null) {
-                t.assign(run.session(), readFolder(run, from, m.prefix()), false);
-                run.message(0, m.name() + ": weights from " + from);
+                Map<String, TensorData> values = readFolder(run, from, m.prefix());
+                // a head the folder's model did not have (a reward model's classification head) keeps its seeded
+                // start; everything else must be there, with its shape
+                List<String> fresh = new ArrayList<>();
+                Map<String, TensorData> seeded = null;
+                for (Parameter p : t.parameters()) {
+                    if (!values.containsKey(p.name()) && isHead(p.name(), m.prefix())) {
+                        seeded = seeded == null ? t.read(run.session()) : seeded;
+                        values.put(p.name(), seeded.get(p.name()));
+                        fresh.add(p.name());
+                    }
+                }
+                t.assign(run.session(), values, false);
+                run.message(0, m.name() + ": weights from " + from + (fresh.isEmpty() ? ""
+                        : "; " + String.join(", ", fresh) + " from the seed (not in that folder)"));
             }
         }
+    }
+
+    /** Whether {@code name} is a head's parameter (the heads over the last hidden states, not the body). */
+    private static boolean isHead(String name, String prefix) {
+        String local = name.startsWith(prefix) ? name.substring(prefix.length()) : name;
+        return local.startsWith("cls_head.") || local.startsWith("scalar_head.") || local.startsWith("score_head.");
     }
 
     /** The tensors of a model folder, renamed from {@code model.x} to {@code prefix + x}. */

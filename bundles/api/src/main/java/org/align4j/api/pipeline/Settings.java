@@ -53,6 +53,20 @@ public final class Settings {
         return source;
     }
 
+    /**
+     * This section without {@code keys}, at the same place in the file (so errors still name it): what a plugin gets
+     * of a section that also names it, e.g. {@code loss: { name: bradley-terry, center: 0.01 }} without {@code name}.
+     *
+     * @since 1.1
+     */
+    public Settings without(String... keys) {
+        Map<String, Object> m = new LinkedHashMap<>(values);
+        for (String k : keys) {
+            m.remove(k);
+        }
+        return new Settings(source, path, Collections.unmodifiableMap(m));
+    }
+
     /** The key path of this section, e.g. {@code stages[0].optimizer}; empty at the top level. */
     public String path() {
         return path;
