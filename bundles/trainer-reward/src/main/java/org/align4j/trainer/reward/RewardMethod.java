@@ -1,0 +1,164 @@
+package org.align4j.trainer.reward;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.align4j.api.attention.AttentionKernel;
+import org.align4j.api.data.Collator;
+import org.align4j.api.data.TokenBatch;
+import org.align4j.api.data.TokenSequence;
+import org.align4j.api.loss.LossResult;
+import org.align4j.api.model.ModelConfig;
+import org.align4j.api.model.Transformer;
+import org.align4j.training.EpochOrder;
+import org.align4j.training.Feeds;
+import org.align4j.training.ModelSpec;
+import org.align4j.training.Objective;
+import org.align4j.training.StageRun;
+import org.align4j.training.TrainingMethod;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * What the four reward-model methods share: one trained model named {@code reward} (from the stage's {@code init:}),
+ * sequences scored at their last token by the scalar head, batches in a seeded epoch order, and scoring of held-out
+ * examples. A subclass adds its family's inputs, loss and held-out metrics.
+ */
+abstract class RewardMethod implements TrainingMethod {
+    final RewardSettings cfg;
+    final ModelConfig config;
+    final AttentionKernel kernel;
+    final Collator collator;
+    final int padId;
+    final Path init;
+    final EpochOrder order;
+
+    Placeholder<TInt32> tokens; // [N, T]
+    Placeholder<TInt32> last; // [N]: the position each row is scored at
+    Operand<TFloat32> scores; // [N]
+    Transformer model;
+    Operand<TFloat32> hidden; // [N, T, d]
+    private long tokensPerStep;
+
+    RewardMethod(RewardSettings cfg, ModelConfig config, AttentionKernel kernel, Collator collator, int padId,
+            Path init, int examples, long seed) {
+        this.cfg = cfg;
+        this.config = config;
+        this.kernel = kernel;
+        this.collator = collator;
+        this.padId = padId;
+        this.init = init;
+        this.order = new EpochOrder(examples, seed);
+    }
+
+    @Override
+    public String name() {
+        return "reward";
+    }
+
+    @Override
+    public List<ModelSpec> models() {
+        return List.of(ModelSpec.trained(ModelSpec.REWARD, config, kernel).initFrom(init));
+    }
+
+    /** The scoring graph: the model's scalar head at each row's {@code last} position. */
+    final void buildScores(Ops tf, StageRun.Models models) {
+        tokens = tf.withName("tokens").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
+        last = tf.withName("last").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+        model = models.get(ModelSpec.REWARD);
+        hidden = model.hidden(tf, tokens, null); // [N, T, d]: right padding sits after every scored position
+        Operand<TFloat32> all = model.scalar(tf, hidden); // [N, T]
+        Operand<TInt32> t = tf.gather(tf.shape(tokens), tf.constant(1), tf.constant(0)); // []
+        Operand<TFloat32> pick = tf.oneHot(last, t, tf.constant(1f), tf.constant(0f)); // [N, T]
+        scores = tf.reduceSum(tf.math.mul(all, pick), tf.constant(1)); // [N]
+    }
+
+    /** The objective of {@code result}, with the loss's metrics published at every step. */
+    static Objective objective(LossResult result) {
+        Objective o = Objective.minimize(result.loss());
+        result.metrics().forEach(o::metric);
+        return o;
+    }
+
+    /** Right-padded rows of {@code seqs} (each fits the context) with their scored positions. */
+    final Feeds rows(List<TokenSequence> seqs, boolean training) {
+        TokenBatch b = collator.collate(seqs, config.context(), padId);
+        return feed(b, training);
+    }
+
+    final Feeds feed(TokenBatch b, boolean training) {
+        int[] lastIndex = new int[b.rows()];
+        long counted = 0;
+        for (int r = 0; r < b.rows(); r++) {
+            lastIndex[r] = b.lengths()[r] - 1;
+            counted += b.lengths()[r];
+        }
+        if (training) {
+            tokensPerStep = counted;
+        }
+        return new Feeds().ints(tokens, b.rows(), b.tokens()).put(last,
+                TInt32.tensorOf(Shape.of(b.rows()), DataBuffers.of(lastIndex, true, false)));
+    }
+
+    /** The reward model's scores of {@code seqs}, in order, in chunks of twice the batch. */
+    final double[] score(StageRun run, List<TokenSequence> seqs) {
+        double[] out = new double[seqs.size()];
+        int chunk = Math.max(1, 2 * cfg.loop.batch);
+        for (int from = 0; from < seqs.size(); from += chunk) {
+            List<TokenSequence> part = seqs.subList(from, Math.min(seqs.size(), from + chunk));
+            try (Feeds f = rows(part, false); Result r = f.feed(run.session().runner()).fetch(scores).run()) {
+                TFloat32 s = (TFloat32) r.get(0);
+                for (int i = 0; i < part.size(); i++) {
+                    out[from + i] = s.getFloat(i);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** How many held-out examples an evaluation covers: all at the end, else {@code eval.batches} batches. */
+    final int evalCount(int available, boolean lastEval) {
+        return lastEval ? available : Math.min(available, cfg.loop.evalBatches * cfg.loop.batch);
+    }
+
+    @Override
+    public long tokensPerStep() {
+        return tokensPerStep;
+    }
+
+    @Override
+    public double epoch(long step) {
+        return order.epoch(step, cfg.loop.batch);
+    }
+
+    /** The indices of step {@code step}'s examples. */
+    final int[] indices(long step) {
+        return order.batch(step, cfg.loop.batch);
+    }
+
+    /** A copy of {@code m} in insertion order (for the loop). */
+    static Map<String, Double> metrics(Object... keyValues) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], ((Number) keyValues[i + 1]).doubleValue());
+        }
+        return m;
+    }
+
+    static <T> List<T> pick(List<T> all, int[] idx) {
+        List<T> out = new ArrayList<>(idx.length);
+        for (int i : idx) {
+            out.add(all.get(i));
+        }
+        return out;
+    }
+}

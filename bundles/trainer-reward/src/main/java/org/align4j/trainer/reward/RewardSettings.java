@@ -1,0 +1,37 @@
+package org.align4j.trainer.reward;
+
+import org.align4j.api.pipeline.Settings;
+import org.align4j.api.tokenizer.ChatTemplate;
+import org.align4j.training.LoopSettings;
+
+/**
+ * The settings of a {@code reward} stage: the loop's keys ({@link LoopSettings}) plus
+ *
+ * <pre>
+ * loss: bradley-terry            # a loss of one of the four families; its family decides the data the stage reads
+ * ratings: { min: 1, max: 5 }    # pointwise: ratings are mapped to [-1, 1] from this scale
+ * chat_template: { ... }         # for conversational examples
+ * </pre>
+ */
+final class RewardSettings {
+    final LoopSettings loop;
+    final double ratingMin;
+    final double ratingMax;
+    final ChatTemplate chat;
+
+    RewardSettings(Settings s) {
+        loop = new LoopSettings(s, "loss", "ratings", "chat_template");
+        Settings ratings = s.section("ratings").checkKnown("min", "max");
+        ratingMin = ratings.getDouble("min", 1.0);
+        ratingMax = ratings.getDouble("max", 5.0);
+        if (!(ratingMax > ratingMin)) {
+            throw ratings.error("max", "must be above ratings.min (" + ratingMin + "), got " + ratingMax);
+        }
+        chat = s.has("chat_template") ? ChatTemplate.of(s.section("chat_template")) : ChatTemplate.DEFAULT;
+    }
+
+    /** A rating mapped from [min, max] to [-1, 1]. */
+    double normalise(double rating) {
+        return 2 * (rating - ratingMin) / (ratingMax - ratingMin) - 1;
+    }
+}
