@@ -1,0 +1,70 @@
+package org.align4j.feedback;
+
+import java.util.Locale;
+
+import org.align4j.api.pipeline.Settings;
+
+/**
+ * The settings of a {@code feedback} stage:
+ *
+ * <pre>
+ * init: stage-1                 # required: the policy that writes the completions (a model folder or an earlier stage)
+ * task: arithmetic              # required: the Task whose verifier judges them
+ * data: { ... }                 # prompt-completion examples: the prompts of the training split (completions and
+ *                               # held-out prompts, validation_fraction, are not used)
+ * samples: 4                    # K completions per prompt (2..256)
+ * temperature: 1.0              # sampling temperature (&gt; 0: K greedy samples would all be the same)
+ * max_tokens: 64                # the most new tokens per completion (also capped by the model's context)
+ * prompts: 200                  # how many of the data's prompts to use, from the first; default all
+ * answer_bonus: 2.0             # partial credit of a right final answer (FeedbackRules)
+ * noise: { pairs: 0.1, ranks: 0.1, ratings: 0.1, steps: 0.1 }   # annotator noise rates (LabelNoise); default 0
+ * seed: 0                       # added to the run's seed (another draw of the same run)
+ * </pre>
+ */
+final class FeedbackSettings {
+    static final String[] KEYS = {"trainer", "init", "model", "data", "task", "samples", "temperature", "max_tokens",
+            "prompts", "answer_bonus", "noise", "seed"};
+
+    final int samples;
+    final double temperature;
+    final int maxTokens;
+    /** {@link Integer#MAX_VALUE} when the stage takes all. */
+    final int prompts;
+    final double answerBonus;
+    final LabelNoise noise;
+    final long seedOffset;
+    final String task;
+
+    FeedbackSettings(Settings s) {
+        s.checkKnown(KEYS);
+        if (!s.has("task")) {
+            throw s.error("task", "missing (required): feedback judges completions with a task's verifier; name"
+                    + " one, e.g. task: arithmetic");
+        }
+        task = s.section("task").checkKnown("name").getString("name");
+        if (!s.has("init")) {
+            throw s.error("init", "missing (required): feedback samples completions from a trained policy; name"
+                    + " it, e.g. init: stage-1 (an earlier stage) or init: runs/sft/model (a model folder)");
+        }
+        samples = s.getInt("samples", 4, 2, 256);
+        temperature = s.getDouble("temperature", 1.0, 0.0, 100.0);
+        if (!(temperature > 0)) {
+            throw s.error("temperature", "is 0 (greedy): the " + samples + " samples of a prompt would all be the"
+                    + " same and nothing could be compared; use a temperature > 0, e.g. 1.0");
+        }
+        maxTokens = s.getInt("max_tokens", 64, 1, 1 << 16);
+        prompts = s.has("prompts") ? s.getInt("prompts", 0, 1, Integer.MAX_VALUE) : Integer.MAX_VALUE;
+        answerBonus = s.getDouble("answer_bonus", FeedbackRules.DEFAULT_ANSWER_BONUS, 0.0, 1e6);
+        Settings n = s.section("noise").checkKnown("pairs", "ranks", "ratings", "steps");
+        noise = new LabelNoise(n.getDouble("pairs", 0, 0, 1), n.getDouble("ranks", 0, 0, 1),
+                n.getDouble("ratings", 0, 0, 1), n.getDouble("steps", 0, 0, 1));
+        seedOffset = s.getLong("seed", 0);
+    }
+
+    /** What the files depend on besides the model and the prompts. */
+    String fingerprint() {
+        return String.format(Locale.ROOT, "samples=%d temperature=%s max_tokens=%d prompts=%d answer_bonus=%s %s"
+                + " seed_offset=%d task=%s", samples, temperature, maxTokens, prompts, answerBonus, noise, seedOffset,
+                task);
+    }
+}
