@@ -109,7 +109,8 @@ public class PluginServicesIT {
                 names(org.align4j.api.loss.ProcessLoss.class));
         for (Class<?> single : List.of(TransformerFactory.class, WeightStore.class, CheckpointStore.class,
                 TextDatasets.class, PipelineRunner.class, org.align4j.api.data.StructuredDatasets.class,
-                org.align4j.api.data.Collator.class, org.align4j.api.generate.Generator.class)) {
+                org.align4j.api.data.Collator.class, org.align4j.api.generate.Generator.class,
+                org.align4j.api.reward.RewardModels.class)) {
             assertNotNull(single.getSimpleName() + " is not registered", context.getServiceReference(single));
         }
         assertTrue("no metrics sink registered", context.getServiceReferences(TrainingListener.class, null).size() >= 2);

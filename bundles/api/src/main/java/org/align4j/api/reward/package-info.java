@@ -1,6 +1,14 @@
-/** Reward models: batched scoring of prompt/completion pairs. */
+/**
+ * Reward models: batched scoring of prompt/completion pairs ({@link RewardModel}, implemented by plugins), and the
+ * framework's way of choosing and leasing them per call ({@link RewardModels}), so that a replacement registered
+ * while a trainer runs takes over at the next batch.
+ *
+ * <p>2.0.0: {@link RewardModel#score} returns {@link RewardScores} (outcome and optional per-step scores) and may
+ * throw; {@link RewardModel#scoreTokens}, {@link RewardModels}, {@link Scored}, {@link RewardModelInfo} and
+ * {@link RewardModelException} are new.
+ */
 @Export
-@Version("1.0.0")
+@Version("2.0.0")
 package org.align4j.api.reward;
 
 import org.osgi.annotation.bundle.Export;

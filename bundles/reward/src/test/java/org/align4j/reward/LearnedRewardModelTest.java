@@ -1,0 +1,209 @@
+package org.align4j.reward;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.align4j.api.model.ModelConfig;
+import org.align4j.api.model.TensorData;
+import org.align4j.api.model.Transformer;
+import org.align4j.api.reward.PromptCompletion;
+import org.align4j.api.reward.RewardScores;
+import org.align4j.api.tokenizer.SpecialTokens;
+import org.align4j.attention.standard.StandardAttention;
+import org.align4j.model.TransformerFactoryImpl;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * A learned reward model read from a folder written by a tiny seeded model: its scores against the heads computed
+ * independently (one unpadded sequence at a time through the model's hidden states, the head's dot product in
+ * double), for outcome and process models.
+ */
+class LearnedRewardModelTest {
+    @TempDir
+    Path dir;
+
+    static final List<PromptCompletion> BATCH = List.of(
+            new PromptCompletion("Q: 3+8=?\n", "1. 3+8=11\nA: 11"),
+            new PromptCompletion("Q: 12+5=?\n", "A: 17"),
+            new PromptCompletion("Q: 1+1=?\n", ""),
+            new PromptCompletion("Q: 29+4=?\n", "1. 9+4=13, write 3 carry 1\n2. 2+1=3\nA: 33\n"));
+
+    /** The hidden states {@code [T, d]} of one unpadded sequence, and the model's parameters by name. */
+    private static double[][] hidden(ModelConfig config, Map<String, TensorData> weights, int[] ids,
+            Map<String, TensorData> params) {
+        try (Graph g = new Graph()) {
+            Ops tf = Ops.create(g);
+            Transformer m = new TransformerFactoryImpl().create(tf, "reward.", config, new StandardAttention());
+            Placeholder<TInt32> tokens = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(1, -1)));
+            Operand<TFloat32> h = m.hidden(tf, tokens, null); // [1, T, d]
+            try (Session s = new Session(g)) {
+                m.assign(s, weights, false);
+                params.putAll(m.read(s));
+                try (TInt32 t = TInt32.tensorOf(Shape.of(1, ids.length), DataBuffers.of(ids, true, false));
+                        Result r = s.runner().feed(tokens, t).fetch(h).run()) {
+                    TFloat32 out = (TFloat32) r.get(0);
+                    double[][] rows = new double[ids.length][config.dModel()];
+                    for (int i = 0; i < ids.length; i++) {
+                        for (int k = 0; k < config.dModel(); k++) {
+                            rows[i][k] = out.getFloat(0, i, k);
+                        }
+                    }
+                    return rows;
+                }
+            }
+        }
+    }
+
+    private static int[] ids(List<Integer> list) {
+        return list.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Test
+    void anOutcomeScoreIsTheScalarHeadAtTheLastToken() throws Exception {
+        ModelConfig config = TinyModels.config(0);
+        Path folder = TinyModels.write(dir.resolve("rm"), config, 11);
+        Map<String, TensorData> weights = TinyModels.weights(config, 11);
+        try (LearnedRewardModel rm = new LearnedRewardModel(folder, TinyModels.PARTS)) {
+            RewardScores a = rm.score(BATCH);
+            RewardScores b = rm.score(BATCH);
+            assertArrayEquals(a.scores(), b.scores(), "the same batch scores the same");
+            assertTrue(a.steps().isEmpty());
+            float[] single = rm.score(List.of(BATCH.get(3))).scores();
+            assertEquals(a.scores()[3], single[0], 1e-5, "padding in a batch does not change a score");
+
+            double maxDiff = 0;
+            List<Double> expected = new ArrayList<>();
+            for (int i = 0; i < BATCH.size(); i++) {
+                List<Integer> seq = new ArrayList<>();
+                seq.add(TinyModels.TOKENIZER.eosId());
+                for (int id : TinyModels.TOKENIZER.encode(BATCH.get(i).prompt())) {
+                    seq.add(id);
+                }
+                for (int id : TinyModels.TOKENIZER.encode(BATCH.get(i).completion())) {
+                    seq.add(id);
+                }
+                seq.add(TinyModels.TOKENIZER.eosId());
+                Map<String, TensorData> params = new java.util.HashMap<>();
+                double[][] h = hidden(config, weights, ids(seq), params);
+                float[] w = params.get("reward.score_head.weight").values();
+                double ref = params.get("reward.score_head.bias").values()[0];
+                for (int k = 0; k < w.length; k++) {
+                    ref += h[h.length - 1][k] * w[k];
+                }
+                expected.add(ref);
+                maxDiff = Math.max(maxDiff, Math.abs(ref - a.scores()[i]));
+            }
+            System.out.printf("outcome scores %s vs reference %s: max |diff| %.3g%n",
+                    java.util.Arrays.toString(a.scores()), expected, maxDiff);
+            assertTrue(maxDiff < 1e-4, "max |score - reference| = " + maxDiff);
+            assertNotEquals(a.scores()[0], a.scores()[1], "different texts score differently");
+
+            // token ids give the same scores as text
+            List<int[]> p = new ArrayList<>();
+            List<int[]> c = new ArrayList<>();
+            for (PromptCompletion pc : BATCH) {
+                p.add(TinyModels.TOKENIZER.encode(pc.prompt()));
+                c.add(TinyModels.TOKENIZER.encode(pc.completion()));
+            }
+            assertArrayEquals(a.scores(), rm.scoreTokens(p, c).scores(), 1e-5f);
+        }
+    }
+
+    @Test
+    void aProcessModelScoresEachStepAtItsSeparator() throws Exception {
+        processScores(3);
+    }
+
+    @Test
+    void aOneLogitProcessModelReadsThatLogit() throws Exception {
+        processScores(1);
+    }
+
+    private void processScores(int classes) throws Exception {
+        ModelConfig config = TinyModels.config(classes);
+        Path folder = TinyModels.write(dir.resolve("prm" + classes), config, 5);
+        Map<String, TensorData> weights = TinyModels.weights(config, 5);
+        int sep = TinyModels.TOKENIZER.specialTokens().id(SpecialTokens.STEP).orElseThrow();
+        try (LearnedRewardModel rm = new LearnedRewardModel(folder, TinyModels.PARTS)) {
+            RewardScores r = rm.score(BATCH);
+            List<float[]> steps = r.steps().orElseThrow();
+            int[] counts = {2, 1, 1, 3};
+            double maxDiff = 0;
+            for (int i = 0; i < BATCH.size(); i++) {
+                assertEquals(counts[i], steps.get(i).length, "steps of element " + i);
+                List<String> lines = LearnedRewardModel.lines(BATCH.get(i).completion());
+                List<Integer> seq = new ArrayList<>();
+                List<Integer> at = new ArrayList<>();
+                seq.add(TinyModels.TOKENIZER.eosId());
+                for (int id : TinyModels.TOKENIZER.encode(BATCH.get(i).prompt())) {
+                    seq.add(id);
+                }
+                for (String line : lines) {
+                    for (int id : TinyModels.TOKENIZER.encode(line)) {
+                        seq.add(id);
+                    }
+                    at.add(seq.size());
+                    seq.add(sep);
+                }
+                Map<String, TensorData> params = new java.util.HashMap<>();
+                double[][] h = hidden(config, weights, ids(seq), params);
+                float[] w = params.get("reward.cls_head.weight").values(); // [d, C] row-major
+                float[] bias = params.get("reward.cls_head.bias").values(); // [C]
+                double min = 1;
+                for (int j = 0; j < at.size(); j++) {
+                    double[] logit = new double[classes];
+                    for (int cl = 0; cl < classes; cl++) {
+                        logit[cl] = bias[cl];
+                        for (int k = 0; k < config.dModel(); k++) {
+                            logit[cl] += h[at.get(j)][k] * w[k * classes + cl];
+                        }
+                    }
+                    double z = classes == 1 ? logit[0] : logit[0] - logit[classes - 1];
+                    double p = 1 / (1 + Math.exp(-z));
+                    min = Math.min(min, p);
+                    maxDiff = Math.max(maxDiff, Math.abs(p - steps.get(i)[j]));
+                }
+                assertEquals(min, r.scores()[i], 1e-5, "the outcome is the lowest step score");
+            }
+            System.out.printf("process step scores (%d classes) vs reference: max |diff| %.3g%n", classes, maxDiff);
+            assertTrue(maxDiff < 1e-5, "max |step score - reference| = " + maxDiff);
+        }
+    }
+
+    @Test
+    void aFolderWithoutItsFilesIsRefusedSayingWhatIsMissing() throws IOException {
+        Path folder = Files.createDirectories(dir.resolve("empty"));
+        IOException e = assertThrows(IOException.class, () -> new LearnedRewardModel(folder, TinyModels.PARTS));
+        assertEquals(folder + ": no config.json in the reward-model folder (it holds config.json, model.safetensors,"
+                + " tokenizer.json, as a reward stage writes them to <workdir>/stage-<i>-reward/model)",
+                e.getMessage());
+    }
+
+    @Test
+    void stepsAreLines() {
+        assertEquals(List.of(""), LearnedRewardModel.lines(""));
+        assertEquals(List.of("a"), LearnedRewardModel.lines("a\n"));
+        assertEquals(List.of("a", "", "b"), LearnedRewardModel.lines("a\n\nb"));
+    }
+}
