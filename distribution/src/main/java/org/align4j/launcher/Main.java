@@ -30,6 +30,9 @@ import org.osgi.framework.startlevel.BundleStartLevel;
  * <li>{@code generate <model-folder> "<prompt>" [options]}: continues the prompt with a trained model (the
  * align4j-generate bundle; options as {@code align4j generate --help} lists them) and exits (0 done, 1 failed, 2 bad
  * command line), or</li>
+ * <li>{@code package-reward <model-folder> --name N --version V [--aspect A] [--out file.jar]}: writes a bundle
+ * that carries a trained reward model and registers it as a reward-model service when dropped into {@code deploy/}
+ * (no framework is started), or</li>
  * <li>{@code shell}: the Gogo shell ({@code align4j:run}, {@code align4j:plugins}, {@code lb}, ...).</li>
  * </ul>
  * Ctrl-C (SIGINT/SIGTERM) stops the framework: a running stage writes a checkpoint first, and {@code run} still exits
@@ -90,6 +93,9 @@ public final class Main {
                 props.put("gosh.args", "--nointeractive --noshutdown");
                 props.put(SHELL, "false");
                 break;
+            case "package-reward":
+                System.exit(packageReward(home, Arrays.asList(args).subList(1, args.length)));
+                return;
             case "shell":
                 props.remove("gosh.args");
                 props.put(SHELL, "true");
@@ -103,11 +109,66 @@ public final class Main {
         System.exit(launch(home, props));
     }
 
+    /**
+     * {@code package-reward}: the reward bundle's packager, loaded from {@code bundle/align4j-reward-*.jar} (it needs
+     * only the JDK), writes the jar. Exit 0 done, 1 failed, 2 bad command line.
+     */
+    static int packageReward(Path home, java.util.List<String> args) {
+        String usage = "usage: align4j package-reward <model-folder> --name N --version V [--aspect A] [--out F.jar]";
+        if (args.isEmpty() || args.get(0).startsWith("--")) {
+            System.err.println("align4j package-reward: which model folder? " + usage);
+            return 2;
+        }
+        Map<String, String> o = new HashMap<>(Map.of("--aspect", "overall"));
+        for (int i = 1; i < args.size(); i++) {
+            String key = args.get(i);
+            boolean known = java.util.Set.of("--name", "--version", "--aspect", "--out").contains(key);
+            if (!known || i + 1 >= args.size()) {
+                System.err.println("align4j package-reward: " + (known ? key + " needs a value"
+                        : "unknown option \"" + key + "\"") + "; " + usage);
+                return 2;
+            }
+            o.put(key, args.get(++i));
+        }
+        for (String required : java.util.List.of("--name", "--version")) {
+            if (!o.containsKey(required)) {
+                System.err.println("align4j package-reward: " + required + " is required; " + usage);
+                return 2;
+            }
+        }
+        Path folder = Paths.get(args.get(0)).toAbsolutePath().normalize();
+        Path out = Paths.get(o.getOrDefault("--out", o.get("--name") + "-" + o.get("--version") + ".jar"))
+                .toAbsolutePath().normalize();
+        try (java.util.stream.Stream<Path> jars = Files.list(home.resolve("bundle"))) {
+            Path bundle = jars.filter(j -> j.getFileName().toString().startsWith("align4j-reward-")).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no align4j-reward bundle in "
+                            + home.resolve("bundle")));
+            java.net.URL[] urls = {bundle.toUri().toURL()};
+            try (java.net.URLClassLoader loader = new java.net.URLClassLoader(urls, Main.class.getClassLoader())) {
+                java.lang.reflect.Method write = loader.loadClass("org.align4j.reward.RewardPackager")
+                        .getMethod("write", Path.class, String.class, String.class, String.class, Path.class);
+                write.invoke(null, folder, o.get("--name"), o.get("--version"), o.get("--aspect"), out);
+            }
+            System.out.println("wrote " + out + ": reward model \"" + o.get("--name") + "\" version "
+                    + o.get("--version") + " (aspect " + o.get("--aspect") + "); drop it into deploy/ to register it");
+            return 0;
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            System.err.println("align4j package-reward: " + (cause.getMessage() == null ? cause : cause.getMessage()));
+            return cause instanceof IllegalArgumentException ? 2 : 1;
+        } catch (Exception e) {
+            System.err.println("align4j package-reward: " + (e.getMessage() == null ? e : e.getMessage()));
+            return 1;
+        }
+    }
+
     private static void usage() {
         System.err.println("usage: align4j run <pipeline.yaml> [key=value ...]   run a pipeline headless\n"
                 + "       align4j generate <model-folder> \"<prompt>\" [--max-tokens N] [--temperature X] [--top-k N]\n"
                 + "                        [--top-p X] [--repetition-penalty X] [--samples N] [--seed N] [--stop S]\n"
                 + "                                                     continue a prompt (align4j generate --help)\n"
+                + "       align4j package-reward <model-folder> --name N --version V [--aspect A] [--out F.jar]\n"
+                + "                                                     a reward-model bundle for deploy/\n"
                 + "       align4j shell                                 the Gogo shell (align4j:run, align4j:plugins,"
                 + " align4j:generate)");
     }

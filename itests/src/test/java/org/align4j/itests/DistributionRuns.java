@@ -98,8 +98,14 @@ final class DistributionRuns {
      */
     static Ended generate(Path dir, String name, long seconds, String... args) throws IOException,
             InterruptedException {
+        return command(dir, name, seconds, "generate", args);
+    }
+
+    /** Runs {@code bin/align4j <command> [args]} as {@link #generate} does, for any command. */
+    static Ended command(Path dir, String name, long seconds, String command, String... args) throws IOException,
+            InterruptedException {
         Path dist = Align4jOptions.distribution();
-        List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/align4j").toString(), "generate"));
+        List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/align4j").toString(), command));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("ALIGN4J_OPTS", "-Xmx1g -Dalign4j.tensorflow.intraOpThreads=1"
@@ -113,7 +119,8 @@ final class DistributionRuns {
         if (!p.waitFor(seconds, java.util.concurrent.TimeUnit.SECONDS)) {
             p.destroyForcibly();
             p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
-            throw new AssertionError("align4j generate " + List.of(args) + " did not end within " + seconds + " s: "
+            throw new AssertionError("align4j " + command + " " + List.of(args) + " did not end within " + seconds
+                    + " s: "
                     + log(out) + log(err));
         }
         return new Ended(p.exitValue(), log(out), log(err));
