@@ -69,7 +69,7 @@ public class RewardFamiliesIT {
                 "  - trainer: reward",
                 "    init: stage-0",
                 "    loss: bradley-terry",
-                "    data: { train: '" + data.get("pairwise") + "', validation_fraction: 0.25 }",
+                "    data: { train: '" + data.get("pairwise") + "' }",
                 "    optimizer: { name: adamw, lr: 3.0e-3, warmup: 5 }",
                 "    steps: 60",
                 "    batch: 8",
@@ -89,8 +89,16 @@ public class RewardFamiliesIT {
                     null);
             PipelineRunner.RunReport report;
             try {
-                report = pipelines.run(file, Map.of("run.workdir", dir.resolve("run-" + family).toString(),
-                        "stages[1].loss", loss, "stages[1].data.train", data.get(family).toString()));
+                // pairwise: held-out examples from a file of their own; the others: a split of the training file
+                Map<String, String> overrides = new java.util.HashMap<>(Map.of("run.workdir",
+                        dir.resolve("run-" + family).toString(), "stages[1].loss", loss, "stages[1].data.train",
+                        data.get(family).toString()));
+                if (family.equals("pairwise")) {
+                    overrides.put("stages[1].data.validation_file", data.get("pairwise-held").toString());
+                } else {
+                    overrides.put("stages[1].data.validation_fraction", "0.25");
+                }
+                report = pipelines.run(file, overrides);
             } finally {
                 reg.unregister();
             }
@@ -106,6 +114,10 @@ public class RewardFamiliesIT {
                     .map(TrainingEvent::message).collect(Collectors.joining("\n"));
             assertTrue(messages, messages.contains("reward: " + family + " loss " + loss));
             assertTrue(Files.isRegularFile(reward.output().resolve("model.safetensors")));
+            if (family.equals("pairwise")) {
+                assertTrue(messages, events.stream().anyMatch(e -> e.kind() == TrainingEvent.Kind.MESSAGE
+                        && e.message().contains("held-out data: 40 examples from " + data.get("pairwise-held"))));
+            }
             if (family.equals("process")) {
                 assertTrue(messages, messages.contains("cls_head.weight, reward.cls_head.bias from the seed"));
             }
@@ -142,8 +154,10 @@ public class RewardFamiliesIT {
                     + (ok ? "true, true" : "false, false") + "]}");
         }
         Map<String, Path> files = new java.util.HashMap<>();
-        for (Map.Entry<String, List<String>> e : Map.of("pairwise", pairwise, "listwise", listwise, "pointwise",
-                pointwise, "process", process).entrySet()) {
+        List<String> held = new ArrayList<>(pairwise.subList(120, 160));
+        pairwise = new ArrayList<>(pairwise.subList(0, 120));
+        for (Map.Entry<String, List<String>> e : Map.of("pairwise", pairwise, "pairwise-held", held, "listwise",
+                listwise, "pointwise", pointwise, "process", process).entrySet()) {
             Path f = dir.resolve(e.getKey() + ".jsonl");
             Files.write(f, e.getValue());
             files.put(e.getKey(), f);

@@ -62,6 +62,11 @@ public final class PipelinePlan {
         final int fromStage;
         /** With {@code from}: the file inside that stage's output folder. */
         final Path fromFile;
+        /**
+         * {@code validation_file}: held-out examples from a file of their own instead of a split (with {@code from},
+         * inside that stage's output folder; with {@code train}, a path); {@code null} to split.
+         */
+        Path validationFile;
 
         StageData(String generator, Settings generateSettings, Path file, String format, double validationFraction,
                 boolean skipMalformed, Settings section) {

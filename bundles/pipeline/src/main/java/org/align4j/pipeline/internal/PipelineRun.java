@@ -288,7 +288,25 @@ public final class PipelineRun {
         TextDatasets datasets = plugins.service(TextDatasets.class, pluginWait).orElseThrow(
                 () -> new IllegalStateException("no TextDatasets service is registered; install the align4j"
                         + " data bundle"));
-        TextDatasets.Split<Example> split = datasets.split(read.examples(), d.validationFraction, seed);
+        TextDatasets.Split<Example> split;
+        if (d.validationFile != null) {
+            Path held = d.fromStage >= 0 ? earlier.get(d.fromStage).output().resolve(d.validationFile)
+                    : d.validationFile;
+            if (!Files.isRegularFile(held)) {
+                throw new IllegalStateException(d.section.source() + ": " + d.section.path() + ".validation_file: "
+                        + "no such file: " + held);
+            }
+            Examples heldOut = reader.read(held, read.format(), d.skipMalformed);
+            heldOut.warnings().forEach(w -> message("warning: " + w));
+            heldOut.skipped().forEach(x -> message("skipped " + x));
+            state.count(SKIPPED_LINES, heldOut.skipped().size());
+            // the training examples in a seeded order, as a split would give them
+            split = new TextDatasets.Split<>(datasets.shuffle(read.examples(), seed), heldOut.examples());
+            message("stage " + stage.label() + " held-out data: " + heldOut.examples().size() + " examples from "
+                    + held);
+        } else {
+            split = datasets.split(read.examples(), d.validationFraction, seed);
+        }
         message("stage " + stage.label() + " data: " + read.examples().size() + " " + read.format().trlName()
                 + " examples from " + file + " (train " + split.train().size() + ", validation "
                 + split.validation().size() + ")");

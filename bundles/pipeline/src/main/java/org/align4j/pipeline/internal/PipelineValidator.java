@@ -63,7 +63,8 @@ public final class PipelineValidator {
     static final String[] RUN = {"name", "workdir", "seed"};
     static final String[] DATA = {"generate", "train", "format", "field", "validation_fraction", "skip_malformed",
         "tokenizer", "reader"};
-    static final String[] STAGE_DATA = {"generate", "train", "from", "file", "format", "validation_fraction",
+    static final String[] STAGE_DATA = {"generate", "train", "from", "file", "validation_file", "format",
+        "validation_fraction",
         "skip_malformed"};
     static final long DEFAULT_SEED = 42;
     static final double DEFAULT_VALIDATION_FRACTION = 0.05;
@@ -475,6 +476,36 @@ public final class PipelineValidator {
      * {@code skip_malformed}.
      */
     private PipelinePlan.StageData stageData(Settings data, int index) {
+        PipelinePlan.StageData d = stageData0(data, index);
+        if (data.has("validation_file")) {
+            if (data.has("validation_fraction")) {
+                throw data.error("validation_fraction", "set either validation_fraction (a split) or validation_file"
+                        + " (held-out examples of their own), not both");
+            }
+            if (d.generator != null) {
+                throw data.error("validation_file", "applies to train: and from: (generated examples are split)");
+            }
+            String name = data.getString("validation_file");
+            if (d.fromStage >= 0) {
+                Path rel = Path.of(name);
+                if (rel.isAbsolute() || rel.normalize().startsWith("..") || name.isBlank()) {
+                    throw data.error("validation_file", "\"" + name + "\" must be a path inside the earlier stage's"
+                            + " output folder");
+                }
+                d.validationFile = rel.normalize();
+            } else {
+                Path file = resolve(name);
+                if (!Files.isRegularFile(file)) {
+                    throw data.error("validation_file", (Files.exists(file) ? "not a regular file: "
+                            : "no such file: ") + file);
+                }
+                d.validationFile = file;
+            }
+        }
+        return d;
+    }
+
+    private PipelinePlan.StageData stageData0(Settings data, int index) {
         SettingsTrees.checkKnown(data, STAGE_DATA);
         boolean generate = data.has("generate");
         boolean train = data.has("train");

@@ -526,4 +526,27 @@ class PipelineValidatorTest {
                 + " reward takes PairwiseLoss, ListwiseLoss (registered: bradley-terry 0.1.0 [org.align4j.loss.pairwise],"
                 + " plackett-luce 0.1.0 [org.align4j.loss.listwise])", wrongFamily);
     }
+
+    @Test
+    void heldOutExamplesMayComeFromAFileOfTheirOwn() throws IOException {
+        PipelinePlan plan = validate(file(twoStages("    data: { from: stage-0, file: feedback/pairwise.jsonl,"
+                + " validation_file: feedback/heldout/pairwise.jsonl }")), Map.of());
+        assertEquals(Path.of("feedback/heldout/pairwise.jsonl"), plan.stages().get(1).data.validationFile);
+
+        Path train = dir.resolve("train.jsonl");
+        Path held = dir.resolve("held.jsonl");
+        Files.writeString(train, "{\"prompt\": \"a\", \"completion\": \"b\"}\n");
+        Files.writeString(held, "{\"prompt\": \"c\", \"completion\": \"d\"}\n");
+        plan = validate(file(twoStages("    data: { train: train.jsonl, validation_file: held.jsonl }")), Map.of());
+        assertEquals(held, plan.stages().get(1).data.validationFile);
+
+        String both = error(twoStages("    data: { train: train.jsonl, validation_file: held.jsonl,"
+                + " validation_fraction: 0.1 }"));
+        assertTrue(both.startsWith(dir.resolve("x.yaml") + ": stages[1].data.validation_fraction: set either"), both);
+        String missing = error(twoStages("    data: { train: train.jsonl, validation_file: none.jsonl }"));
+        assertTrue(missing.startsWith(dir.resolve("x.yaml") + ": stages[1].data.validation_file: no such file"),
+                missing);
+        String outside = error(twoStages("    data: { from: stage-0, file: a.jsonl, validation_file: ../b.jsonl }"));
+        assertTrue(outside.contains("must be a path inside the earlier stage's output folder"), outside);
+    }
 }
