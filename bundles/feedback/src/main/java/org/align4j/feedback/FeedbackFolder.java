@@ -17,14 +17,25 @@ import java.util.Properties;
 import java.util.stream.Stream;
 
 /**
- * The stage's {@code feedback/} folder, written as a whole: the four files and {@value #SUMMARY} (the fingerprint of
- * what they were made from, and the metrics) go into a temporary folder beside it, which is then renamed into place.
- * So {@code feedback/} is either absent or complete; a crash or a stop leaves at most the temporary folder, which the
+ * The stage's {@code feedback/} folder, written as a whole: the four files, with held-out questions
+ * ({@link HeldOut}) the four noise-free files of {@value #HELDOUT}/, and {@value #SUMMARY} (the fingerprint of what
+ * they were made from, and the metrics) go into a temporary folder beside it, which is then renamed into place. So
+ * {@code feedback/} is either absent or complete; a crash or a stop leaves at most the temporary folder, which the
  * next run deletes.
+ *
+ * <pre>
+ * feedback/
+ *   pairwise.jsonl  listwise.jsonl  pointwise.jsonl  process.jsonl     training questions, with noise
+ *   heldout/                                                           only when heldout &gt; 0
+ *     pairwise.jsonl  listwise.jsonl  pointwise.jsonl  process.jsonl   held-out questions, no noise
+ *   summary.properties
+ * </pre>
  */
 final class FeedbackFolder {
     static final String NAME = "feedback";
     static final String SUMMARY = "summary.properties";
+    /** The subfolder of the held-out files. */
+    static final String HELDOUT = "heldout";
     private static final String FINGERPRINT = "fingerprint";
     private static final String METRIC = "metric.";
 
@@ -38,14 +49,27 @@ final class FeedbackFolder {
         return dir;
     }
 
-    /** The metrics of a complete folder made from {@code fingerprint}; empty if there is none, or another. */
+    /** The folder of the held-out files. */
+    Path heldout() {
+        return dir.resolve(HELDOUT);
+    }
+
+    /** The metrics of a complete folder (without held-out files) made from {@code fingerprint}. */
     Optional<Map<String, Double>> complete(String fingerprint) throws IOException {
+        return complete(fingerprint, false);
+    }
+
+    /**
+     * The metrics of a complete folder made from {@code fingerprint}, with the held-out files if {@code heldout};
+     * empty if there is none, or another.
+     */
+    Optional<Map<String, Double>> complete(String fingerprint, boolean heldout) throws IOException {
         Path summary = dir.resolve(SUMMARY);
         if (!Files.isRegularFile(summary)) {
             return Optional.empty();
         }
         for (String f : FeedbackSet.FILES) {
-            if (!Files.isRegularFile(dir.resolve(f))) {
+            if (!Files.isRegularFile(dir.resolve(f)) || heldout && !Files.isRegularFile(heldout().resolve(f))) {
                 return Optional.empty();
             }
         }
@@ -69,19 +93,19 @@ final class FeedbackFolder {
         return Optional.of(metrics);
     }
 
-    /** Writes the files of {@code set} and the summary, then puts them in place of any older folder. */
+    /**
+     * Writes the files of {@code set} (and its held-out files, if it holds questions out) and the summary, then puts
+     * them in place of any older folder.
+     */
     void write(FeedbackSet set, String fingerprint) throws IOException {
         Path parent = dir.getParent();
         Path tmp = parent.resolve("." + NAME + ".tmp");
         deleteTree(tmp);
         Files.createDirectories(tmp);
-        for (String f : FeedbackSet.FILES) {
-            try (Writer w = Files.newBufferedWriter(tmp.resolve(f), StandardCharsets.UTF_8)) {
-                for (String line : set.lines(f)) {
-                    w.write(line);
-                    w.write('\n');
-                }
-            }
+        writeFiles(set.main, tmp);
+        if (set.holdsOut()) {
+            Files.createDirectories(tmp.resolve(HELDOUT));
+            writeFiles(set.heldout, tmp.resolve(HELDOUT));
         }
         Properties p = new Properties();
         p.setProperty(FINGERPRINT, fingerprint);
@@ -96,6 +120,17 @@ final class FeedbackFolder {
         }
         move(tmp, dir);
         deleteTree(old);
+    }
+
+    private static void writeFiles(FeedbackSet.Part part, Path folder) throws IOException {
+        for (String f : FeedbackSet.FILES) {
+            try (Writer w = Files.newBufferedWriter(folder.resolve(f), StandardCharsets.UTF_8)) {
+                for (String line : part.lines(f)) {
+                    w.write(line);
+                    w.write('\n');
+                }
+            }
+        }
     }
 
     /** Deletes a temporary folder a stopped or crashed run left. */

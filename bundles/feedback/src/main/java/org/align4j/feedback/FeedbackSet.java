@@ -23,6 +23,11 @@ import org.align4j.api.task.Verdict;
  *
  * Labels: {@code true} correct, {@code false} incorrect, {@code null} neutral. Completions appear in the order they
  * were sampled.
+ *
+ * <p>The questions {@link HeldOut} chooses go, with all their answers and without any noise, into a second set of the
+ * same four files ({@link #heldout}, written to {@code heldout/}) and not into the training files ({@link #main}). The
+ * counts of the policy's answers (prompts, completions, correct share, credit, ties) cover both; the file counts are
+ * per part.
  */
 final class FeedbackSet {
     static final String PAIRWISE = "pairwise.jsonl";
@@ -31,14 +36,46 @@ final class FeedbackSet {
     static final String PROCESS = "process.jsonl";
     static final List<String> FILES = List.of(PAIRWISE, LISTWISE, POINTWISE, PROCESS);
 
+    /** The lines of the four files of one part (training or held out), and their counts. */
+    static final class Part {
+        final List<String> pairwise = new ArrayList<>();
+        final List<String> listwise = new ArrayList<>();
+        final List<String> pointwise = new ArrayList<>();
+        final List<String> process = new ArrayList<>();
+        long prompts;
+        long steps;
+
+        /** The lines of {@code file} (one of {@link #FILES}). */
+        List<String> lines(String file) {
+            switch (file) {
+                case PAIRWISE:
+                    return pairwise;
+                case LISTWISE:
+                    return listwise;
+                case POINTWISE:
+                    return pointwise;
+                case PROCESS:
+                    return process;
+                default:
+                    throw new IllegalArgumentException(file);
+            }
+        }
+    }
+
     private final double answerBonus;
     private final LabelNoise noise;
     private final long seed;
+    private final HeldOut heldOut;
 
-    final List<String> pairwise = new ArrayList<>();
-    final List<String> listwise = new ArrayList<>();
-    final List<String> pointwise = new ArrayList<>();
-    final List<String> process = new ArrayList<>();
+    /** The training files (with noise). */
+    final Part main = new Part();
+    /** The held-out files (without noise); empty unless {@link #holdsOut()}. */
+    final Part heldout = new Part();
+
+    final List<String> pairwise = main.pairwise;
+    final List<String> listwise = main.listwise;
+    final List<String> pointwise = main.pointwise;
+    final List<String> process = main.process;
 
     long prompts;
     long completions;
@@ -46,23 +83,42 @@ final class FeedbackSet {
     long allStepsCorrect;
     double creditSum;
     long tiedPrompts;
-    long steps;
     long noisyPairs;
     long noisyLists;
     long noisyRatings;
     long noisySteps;
 
     FeedbackSet(double answerBonus, LabelNoise noise, long seed) {
+        this(answerBonus, noise, seed, HeldOut.NONE);
+    }
+
+    FeedbackSet(double answerBonus, LabelNoise noise, long seed, HeldOut heldOut) {
         this.answerBonus = answerBonus;
         this.noise = noise;
         this.seed = seed;
+        this.heldOut = heldOut;
+    }
+
+    /** Whether this set holds questions out (and so writes {@code heldout/}). */
+    boolean holdsOut() {
+        return heldOut.enabled();
     }
 
     /**
      * Adds the annotations of prompt number {@code index} (its place in the stage's prompt list: it picks the noise
-     * streams) from its completions and their verdicts, in sampling order.
+     * streams) from its completions and their verdicts, in sampling order: into the held-out part, without noise, if
+     * {@link HeldOut} chooses its question, else into the training part.
      */
     void add(int index, String prompt, List<String> texts, List<Verdict> verdicts) {
+        if (heldOut.test(prompt)) {
+            add(index, prompt, texts, verdicts, heldout, LabelNoise.NONE);
+        } else {
+            add(index, prompt, texts, verdicts, main, noise);
+        }
+    }
+
+    private void add(int index, String prompt, List<String> texts, List<Verdict> verdicts, Part out,
+            LabelNoise noise) {
         int k = texts.size();
         List<FeedbackRules.Judged> judged = new ArrayList<>(k);
         double[] credits = new double[k];
@@ -75,6 +131,7 @@ final class FeedbackSet {
             allStepsCorrect += j.verdict.correct() && j.correctPrefix == j.verdict.stepLabels().length ? 1 : 0;
         }
         prompts++;
+        out.prompts++;
         completions += k;
         String p = Json.string(prompt);
 
@@ -85,7 +142,7 @@ final class FeedbackSet {
                 noisyPairs += flip ? 1 : 0;
                 String chosen = texts.get(flip ? pair.rejected : pair.chosen);
                 String rejected = texts.get(flip ? pair.chosen : pair.rejected);
-                pairwise.add("{\"prompt\":" + p + ",\"chosen\":" + Json.string(chosen) + ",\"rejected\":"
+                out.pairwise.add("{\"prompt\":" + p + ",\"chosen\":" + Json.string(chosen) + ",\"rejected\":"
                         + Json.string(rejected) + ",\"margin\":" + Json.number(pair.margin) + "}");
             }
             if (k >= 2) {
@@ -99,7 +156,7 @@ final class FeedbackSet {
                 for (int i = 0; i < k; i++) {
                     b.append(i == 0 ? "" : ",").append(ranking[i]);
                 }
-                listwise.add(b.append("]}").toString());
+                out.listwise.add(b.append("]}").toString());
             }
         } else {
             tiedPrompts++;
@@ -110,14 +167,14 @@ final class FeedbackSet {
         for (FeedbackRules.Judged j : judged) {
             int rating = noise.jitter(j.rating, rr);
             noisyRatings += rating != j.rating ? 1 : 0;
-            pointwise.add("{\"prompt\":" + p + ",\"completion\":" + Json.string(j.text) + ",\"score\":" + rating
+            out.pointwise.add("{\"prompt\":" + p + ",\"completion\":" + Json.string(j.text) + ",\"score\":" + rating
                     + "}");
             if (j.steps.isEmpty()) {
                 continue;
             }
             int[] labels = j.labels.clone();
             noisySteps += noise.flipSteps(labels, sr);
-            steps += labels.length;
+            out.steps += labels.length;
             StringBuilder b = new StringBuilder("{\"prompt\":").append(p).append(",\"completions\":[");
             for (int i = 0; i < j.steps.size(); i++) {
                 b.append(i == 0 ? "" : ",").append(Json.string(j.steps.get(i)));
@@ -127,27 +184,19 @@ final class FeedbackSet {
                 b.append(i == 0 ? "" : ",").append(labels[i] == StepLabel.CORRECT ? "true"
                         : labels[i] == StepLabel.INCORRECT ? "false" : "null");
             }
-            process.add(b.append("]}").toString());
+            out.process.add(b.append("]}").toString());
         }
     }
 
-    /** The lines of {@code file} (one of {@link #FILES}). */
+    /** The lines of the training file {@code file} (one of {@link #FILES}). */
     List<String> lines(String file) {
-        switch (file) {
-            case PAIRWISE:
-                return pairwise;
-            case LISTWISE:
-                return listwise;
-            case POINTWISE:
-                return pointwise;
-            case PROCESS:
-                return process;
-            default:
-                throw new IllegalArgumentException(file);
-        }
+        return main.lines(file);
     }
 
-    /** The stage's metrics. */
+    /**
+     * The stage's metrics; when questions are held out also {@code feedback_heldout_prompts}, {@code _pairs},
+     * {@code _lists}, {@code _ratings}, {@code _process_records} and {@code _steps} (the held-out files' counts).
+     */
     Map<String, Double> metrics() {
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("feedback_prompts", (double) prompts);
@@ -160,11 +209,19 @@ final class FeedbackSet {
         m.put("feedback_lists", (double) listwise.size());
         m.put("feedback_ratings", (double) pointwise.size());
         m.put("feedback_process_records", (double) process.size());
-        m.put("feedback_steps", (double) steps);
+        m.put("feedback_steps", (double) main.steps);
         m.put("feedback_noisy_pairs", (double) noisyPairs);
         m.put("feedback_noisy_lists", (double) noisyLists);
         m.put("feedback_noisy_ratings", (double) noisyRatings);
         m.put("feedback_noisy_steps", (double) noisySteps);
+        if (holdsOut()) {
+            m.put("feedback_heldout_prompts", (double) heldout.prompts);
+            m.put("feedback_heldout_pairs", (double) heldout.pairwise.size());
+            m.put("feedback_heldout_lists", (double) heldout.listwise.size());
+            m.put("feedback_heldout_ratings", (double) heldout.pointwise.size());
+            m.put("feedback_heldout_process_records", (double) heldout.process.size());
+            m.put("feedback_heldout_steps", (double) heldout.steps);
+        }
         return m;
     }
 }

@@ -18,12 +18,15 @@ import org.align4j.api.pipeline.Settings;
  * prompts: 200                  # how many of the data's prompts to use, from the first; default all
  * answer_bonus: 2.0             # partial credit of a right final answer (FeedbackRules)
  * noise: { pairs: 0.1, ranks: 0.1, ratings: 0.1, steps: 0.1 }   # annotator noise rates (LabelNoise); default 0
+ * heldout: 0.1                  # share of the questions (0..0.9; default 0) held out for evaluation (HeldOut): chosen
+ *                               # by question and seed, their feedback goes WITHOUT noise into feedback/heldout/ (the
+ *                               # same four files) and not into the training files; 0 writes no heldout/ folder
  * seed: 0                       # added to the run's seed (another draw of the same run)
  * </pre>
  */
 final class FeedbackSettings {
     static final String[] KEYS = {"trainer", "init", "model", "data", "task", "samples", "temperature", "max_tokens",
-            "prompts", "answer_bonus", "noise", "seed"};
+            "prompts", "answer_bonus", "noise", "heldout", "seed"};
 
     final int samples;
     final double temperature;
@@ -32,6 +35,8 @@ final class FeedbackSettings {
     final int prompts;
     final double answerBonus;
     final LabelNoise noise;
+    /** The share of questions held out, in [0, {@value HeldOut#MAX}]. */
+    final double heldout;
     final long seedOffset;
     final String task;
 
@@ -58,13 +63,17 @@ final class FeedbackSettings {
         Settings n = s.section("noise").checkKnown("pairs", "ranks", "ratings", "steps");
         noise = new LabelNoise(n.getDouble("pairs", 0, 0, 1), n.getDouble("ranks", 0, 0, 1),
                 n.getDouble("ratings", 0, 0, 1), n.getDouble("steps", 0, 0, 1));
+        heldout = s.getDouble("heldout", 0, 0, HeldOut.MAX);
         seedOffset = s.getLong("seed", 0);
     }
 
-    /** What the files depend on besides the model and the prompts. */
+    /**
+     * What the files depend on besides the model and the prompts ({@code heldout} only when it is on, so that folders
+     * written before the setting existed stay complete).
+     */
     String fingerprint() {
         return String.format(Locale.ROOT, "samples=%d temperature=%s max_tokens=%d prompts=%d answer_bonus=%s %s"
                 + " seed_offset=%d task=%s", samples, temperature, maxTokens, prompts, answerBonus, noise, seedOffset,
-                task);
+                task) + (heldout > 0 ? " heldout=" + heldout : "");
     }
 }

@@ -64,8 +64,9 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  *     temperature: 1.0
  *     max_tokens: 64
  *     noise: { pairs: 0.1, ranks: 0.1, ratings: 0.1, steps: 0.1 }
- *   - trainer: reward
- *     data: { from: stage-2, file: pairwise.jsonl }
+ *     heldout: 0.1                 # a tenth of the questions, noise-free, into feedback/heldout/
+ *   - trainer: reward              # trains on the noisy files, evaluates on the noise-free held-out questions
+ *     data: { from: stage-2, file: pairwise.jsonl, validation_file: heldout/pairwise.jsonl }
  * </pre>
  *
  * The files go to {@code <stage dir>/feedback/} ({@link FeedbackSet} has the formats, {@link FeedbackRules} the
@@ -73,6 +74,19 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * folder. Prompts are {@code <eos>} + the prompt's tokens, as SFT trained them; a completion ends at {@code <eos>}
  * (or the end-of-turn token, when the tokenizer has one). Reproducible: the samples come from the run's seed (plus
  * {@code seed:}) in fixed groups of {@value #GROUP} prompts, the noise from one stream per prompt and kind.
+ *
+ * <p><b>Held-out feedback.</b> With label noise, a reward model evaluated on a split of the noisy files is graded
+ * against the annotators' mistakes (with 10 % of the pairs flipped its measured accuracy cannot exceed about 0.90). So
+ * {@code heldout: f} (a fraction in [0, 0.9], default 0) holds a share {@code f} of the questions out: chosen by
+ * question text and seed ({@link HeldOut}; all answers of a question on one side, whatever the order of the data),
+ * their feedback is written with the same rules and formats but WITHOUT noise, i.e. exactly as the verifier judged,
+ * into {@code feedback/heldout/pairwise.jsonl}, {@code listwise.jsonl}, {@code pointwise.jsonl} and
+ * {@code process.jsonl}, and left out of the training files. A reward stage reading {@code file: pairwise.jsonl}
+ * evaluates with {@code validation_file: heldout/pairwise.jsonl} (as above): questions it never trained on, judged by
+ * the truth. The held-out files are part of the folder's all-or-nothing write, of its fingerprint and of the stop
+ * protocol; the metrics add {@code feedback_heldout_prompts}, {@code _pairs}, {@code _lists}, {@code _ratings},
+ * {@code _process_records} and {@code _steps}. With {@code heldout: 0} there is no {@code heldout/} folder and the
+ * files are the same, byte for byte, as without the setting.
  *
  * <p>On a stop request the stage stops between groups of prompts and writes nothing (the folder is written whole at
  * the end, or not at all); a rerun starts over. A rerun finding a complete folder made from the same settings, seed,
@@ -155,7 +169,8 @@ public final class FeedbackTrainer implements Trainer {
         String fingerprint = cfg.fingerprint() + " seed=" + seed + " model=" + describe(init) + " prompts="
                 + prompts.size() + ":" + sha256(String.join("\u0000", prompts));
         FeedbackFolder folder = new FeedbackFolder(ctx.workDir());
-        Optional<Map<String, Double>> done = folder.complete(fingerprint);
+        HeldOut heldOut = new HeldOut(cfg.heldout, seed);
+        Optional<Map<String, Double>> done = folder.complete(fingerprint, heldOut.enabled());
         if (done.isPresent()) {
             message(ctx, "feedback: " + folder.path() + " is complete (made from the same settings, seed, model and"
                     + " prompts); nothing to do. Delete it to sample again.");
@@ -191,10 +206,12 @@ public final class FeedbackTrainer implements Trainer {
         tokenizer.specialTokens().id(SpecialTokens.END).ifPresent(stops::add);
         int[] stopIds = stops.stream().mapToInt(Integer::intValue).toArray();
         message(ctx, String.format(Locale.ROOT, "feedback: %d completions of each of %d prompts from %s (%s),"
-                + " judged by task %s; temperature %s, up to %d tokens; %s; files into %s", cfg.samples, kept.size(),
-                init, config, cfg.task, cfg.temperature, cfg.maxTokens, cfg.noise, folder.path()));
+                + " judged by task %s; temperature %s, up to %d tokens; %s; %s; files into %s", cfg.samples,
+                kept.size(), init, config, cfg.task, cfg.temperature, cfg.maxTokens, cfg.noise,
+                heldOut.enabled() ? "about " + Math.round(100 * cfg.heldout) + "% of the questions held out, without"
+                        + " noise, into " + folder.heldout() : "no held-out questions", folder.path()));
 
-        FeedbackSet set = new FeedbackSet(cfg.answerBonus, cfg.noise, seed);
+        FeedbackSet set = new FeedbackSet(cfg.answerBonus, cfg.noise, seed, heldOut);
         List<String> samples = new ArrayList<>();
         long lastProgress = System.currentTimeMillis();
         try (GenerationSession session = generator.openFolder(init, kernel)) {
@@ -245,14 +262,25 @@ public final class FeedbackTrainer implements Trainer {
                 + " sequences (%d steps) to %s; noisy: %d pairs, %d lists, %d ratings, %d steps", set.prompts,
                 set.completions, 100 * metrics.get("feedback_correct_share"),
                 100 * metrics.get("feedback_all_steps_correct_share"), set.pairwise.size(), set.listwise.size(),
-                set.pointwise.size(), set.process.size(), set.steps, folder.path(), set.noisyPairs, set.noisyLists,
-                set.noisyRatings, set.noisySteps));
-        if (set.pairwise.isEmpty()) {
+                set.pointwise.size(), set.process.size(), set.main.steps, folder.path(), set.noisyPairs,
+                set.noisyLists, set.noisyRatings, set.noisySteps));
+        if (set.holdsOut()) {
+            message(ctx, String.format(Locale.ROOT, "feedback: held out %d of %d prompts, without noise: wrote %d"
+                    + " pairs, %d lists, %d ratings and %d step sequences (%d steps) to %s", set.heldout.prompts,
+                    set.prompts, set.heldout.pairwise.size(), set.heldout.listwise.size(),
+                    set.heldout.pointwise.size(), set.heldout.process.size(), set.heldout.steps, folder.heldout()));
+            if (set.heldout.prompts == 0 || set.main.prompts == 0) {
+                message(ctx, "feedback: heldout: " + cfg.heldout + " put " + (set.main.prompts == 0 ? "every" : "no")
+                        + " question of " + set.prompts + " in " + folder.heldout() + "; with so few prompts the"
+                        + " share is coarse: use more prompts (or another heldout)");
+            }
+        }
+        if (set.pairwise.isEmpty() && set.main.prompts > 0) {
             message(ctx, "feedback: pairwise.jsonl and listwise.jsonl are empty: in every prompt the " + cfg.samples
                     + " completions were equally good (" + set.tiedPrompts + " tied prompts), so a stage that reads"
                     + " them will fail; raise samples or temperature, or start from a better-trained policy");
         }
-        if (set.process.isEmpty()) {
+        if (set.process.isEmpty() && set.main.prompts > 0) {
             message(ctx, "feedback: process.jsonl is empty: every completion was empty (the policy wrote <eos> at"
                     + " once); start from a better-trained policy");
         }

@@ -11,9 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.align4j.api.data.Content;
 import org.align4j.api.data.DatasetFormat;
@@ -114,6 +116,8 @@ class FeedbackTrainerTest {
         TrainingResult r = run(ctx);
         assertEquals(TrainingResult.Status.COMPLETED, r.status());
         assertEquals(tmp.resolve("feedback"), r.output());
+        assertFalse(Files.exists(r.output().resolve("heldout")), "heldout: 0 (the default) writes no heldout/");
+        assertFalse(r.metrics().containsKey("feedback_heldout_prompts"));
         ctx.messages().forEach(m -> System.out.println("  " + m));
         Map<String, Double> m = r.metrics();
         System.out.println("feedback metrics: " + m);
@@ -229,9 +233,116 @@ class FeedbackTrainerTest {
         assertFalse(java.util.Arrays.equals(before, Files.readAllBytes(pairwise)), "seed 10 samples otherwise");
     }
 
+    static Examples read(Path file, DatasetFormat format) throws Exception {
+        Examples ex = new StructuredDatasetsImpl().read(file, format, false);
+        assertEquals(List.of(), ex.skipped(), file.toString());
+        assertEquals(List.of(), ex.warnings(), file.toString());
+        return ex;
+    }
+
+    @Test
+    void heldOutQuestionsGetTheVerifiersJudgementWithoutNoiseAndAreLeftOutOfTraining() throws Exception {
+        Map<String, Object> stage = stage(Map.of("pairs", 1.0, "ranks", 1.0, "ratings", 1.0, "steps", 1.0));
+        stage.put("heldout", 0.5);
+        StubContext ctx = new StubContext(tmp, 5, policy.tokenizer, stage, policy.folder, prompts());
+        TrainingResult r = run(ctx);
+        assertEquals(TrainingResult.Status.COMPLETED, r.status());
+        ctx.messages().forEach(m -> System.out.println("  " + m));
+        Path main = r.output();
+        Path held = main.resolve("heldout");
+        Map<String, Double> m = r.metrics();
+
+        // sides: disjoint, together all 16 questions, every answer of a question on its side
+        Map<String, Integer> asked = new HashMap<>(); // a question may be asked more than once
+        prompts().subList(0, 16).forEach(e -> asked.merge(((PromptCompletionExample) e).prompt().text(), 1,
+                Integer::sum));
+        Set<String> all = asked.keySet();
+        Map<String, Integer> trainSide = new HashMap<>();
+        read(main.resolve("pointwise.jsonl"), DatasetFormat.POINTWISE).as(PointwiseExample.class)
+                .forEach(p -> trainSide.merge(p.prompt().text(), 1, Integer::sum));
+        List<PointwiseExample> points = read(held.resolve("pointwise.jsonl"), DatasetFormat.POINTWISE)
+                .as(PointwiseExample.class);
+        Map<String, Integer> heldSide = new HashMap<>();
+        points.forEach(p -> heldSide.merge(p.prompt().text(), 1, Integer::sum));
+        assertFalse(heldSide.isEmpty());
+        assertFalse(trainSide.isEmpty());
+        Set<String> both = new HashSet<>(heldSide.keySet());
+        both.retainAll(trainSide.keySet());
+        assertEquals(Set.of(), both, "no question on both sides");
+        Set<String> union = new HashSet<>(heldSide.keySet());
+        union.addAll(trainSide.keySet());
+        assertEquals(all, union);
+        heldSide.forEach((q, n) -> assertEquals(4 * asked.get(q), n, q));
+        trainSide.forEach((q, n) -> assertEquals(4 * asked.get(q), n, q));
+        assertEquals(points.size() / 4.0, m.get("feedback_heldout_prompts"));
+        assertEquals(16.0, m.get("feedback_prompts"));
+
+        // held out: exactly the verifier's judgement, though every noise rate is 1
+        for (PointwiseExample p : points) {
+            assertEquals(HeldOutTest.rating(TASK.verify(p.prompt().text(), p.completion().text())), p.score(),
+                    p.location());
+        }
+        List<PairwiseExample> pairs = read(held.resolve("pairwise.jsonl"), DatasetFormat.PAIRWISE)
+                .as(PairwiseExample.class);
+        for (PairwiseExample p : pairs) {
+            double chosen = credit(TASK.verify(p.prompt().text(), p.chosen().text()));
+            double rejected = credit(TASK.verify(p.prompt().text(), p.rejected().text()));
+            assertEquals(chosen - rejected, p.margin().getAsDouble(), 1e-12, p.location());
+            assertTrue(chosen > rejected, p.location());
+        }
+        List<ListwiseExample> lists = read(held.resolve("listwise.jsonl"), DatasetFormat.LISTWISE)
+                .as(ListwiseExample.class);
+        for (ListwiseExample l : lists) {
+            int[] rank = l.ranking();
+            for (int i = 1; i < rank.length; i++) {
+                double better = credit(TASK.verify(l.prompt().text(), l.completions().get(rank[i - 1]).text()));
+                double worse = credit(TASK.verify(l.prompt().text(), l.completions().get(rank[i]).text()));
+                assertTrue(better > worse || better == worse && rank[i - 1] < rank[i], l.location());
+            }
+        }
+        List<ProcessExample> steps = read(held.resolve("process.jsonl"), DatasetFormat.PROCESS)
+                .as(ProcessExample.class);
+        for (ProcessExample p : steps) {
+            Verdict v = TASK.verify(p.prompt(), String.join("\n", p.steps()));
+            int[] verifier = v.stepLabels();
+            for (int i = 0; i < Math.min(verifier.length, p.labels().length); i++) {
+                assertEquals(verifier[i], p.labels()[i], p.location() + " step " + i);
+            }
+            if (p.labels().length > verifier.length) {
+                assertEquals(v.correct() ? StepLabel.CORRECT : StepLabel.INCORRECT, p.labels()[verifier.length],
+                        p.location());
+            }
+        }
+        assertEquals((double) pairs.size(), m.get("feedback_heldout_pairs"));
+        assertEquals((double) lists.size(), m.get("feedback_heldout_lists"));
+        assertEquals((double) points.size(), m.get("feedback_heldout_ratings"));
+        assertEquals((double) steps.size(), m.get("feedback_heldout_process_records"));
+        // training side: noisy (noise 1 flips every pair)
+        for (PairwiseExample p : read(main.resolve("pairwise.jsonl"), DatasetFormat.PAIRWISE)
+                .as(PairwiseExample.class)) {
+            assertTrue(credit(TASK.verify(p.prompt().text(), p.chosen().text()))
+                    < credit(TASK.verify(p.prompt().text(), p.rejected().text())), p.location());
+        }
+        assertEquals(m.get("feedback_pairs"), m.get("feedback_noisy_pairs"));
+
+        // a rerun does nothing; with a held-out file missing it makes the folder again
+        StubContext again = new StubContext(tmp, 5, policy.tokenizer, stage, policy.folder, prompts());
+        assertEquals(m, run(again).metrics());
+        assertTrue(again.messages().stream().anyMatch(s -> s.contains("nothing to do")), again.messages().toString());
+        byte[] before = Files.readAllBytes(held.resolve("pairwise.jsonl"));
+        Files.delete(held.resolve("process.jsonl"));
+        StubContext redo = new StubContext(tmp, 5, policy.tokenizer, stage, policy.folder, prompts());
+        run(redo);
+        assertFalse(redo.messages().stream().anyMatch(s -> s.contains("nothing to do")));
+        assertTrue(Files.isRegularFile(held.resolve("process.jsonl")));
+        assertArrayEquals(before, Files.readAllBytes(held.resolve("pairwise.jsonl")), "same seed, same bytes");
+    }
+
     @Test
     void aStopLeavesNoFilesAndSaysSo() throws Exception {
-        StubContext ctx = new StubContext(tmp, 5, policy.tokenizer, stage(Map.of()), policy.folder, prompts());
+        Map<String, Object> stage = stage(Map.of());
+        stage.put("heldout", 0.5);
+        StubContext ctx = new StubContext(tmp, 5, policy.tokenizer, stage, policy.folder, prompts());
         int[] asked = {0};
         ctx.stopWhen = events -> ++asked[0] >= 2; // after the first group of prompts
         TrainingResult r = run(ctx);
@@ -277,5 +388,10 @@ class FeedbackTrainerTest {
         e = assertThrows(SettingsException.class,
                 () -> new FeedbackStageCheck().validate(org.align4j.api.pipeline.Settings.of("f.yaml", unknown)));
         assertTrue(e.getMessage().contains("sample"), e.getMessage());
+        Map<String, Object> tooMuch = stage(Map.of());
+        tooMuch.put("heldout", 0.95);
+        e = assertThrows(SettingsException.class,
+                () -> new FeedbackStageCheck().validate(org.align4j.api.pipeline.Settings.of("f.yaml", tooMuch)));
+        assertTrue(e.getMessage().contains("heldout"), e.getMessage());
     }
 }
