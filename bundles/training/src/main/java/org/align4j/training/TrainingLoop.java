@@ -302,6 +302,11 @@ public final class TrainingLoop {
             throw new IllegalStateException(c.location() + ": was written with seed " + seed + ", this run has seed "
                     + ctx.seed() + "; resume with the same seed or use a new workdir");
         }
+        if (c.step() > run.totalSteps()) {
+            throw new IllegalStateException(c.location() + ": is at step " + c.step() + ", beyond this stage's "
+                    + run.totalSteps() + " steps (it was written by a longer run); raise steps to go on from it, or"
+                    + " start in a new workdir");
+        }
         String trainer = c.state().get("trainer");
         if (trainer != null && !trainer.equals(method.name())) {
             throw new IllegalStateException(c.location() + ": was written by trainer " + trainer + ", this stage's"

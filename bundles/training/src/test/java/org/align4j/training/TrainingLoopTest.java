@@ -232,6 +232,12 @@ class TrainingLoopTest {
                 && seed.getMessage().contains("seed 10"), seed.getMessage());
         assertNull(mb.atFinish, "a stopped run does not finish");
 
+        // a stage of fewer steps than the checkpoint reached refuses it rather than finishing past its end
+        IllegalStateException shorter = assertThrows(IllegalStateException.class,
+                () -> run(new TestContext(stopped, 9, stage(k - 1)), TinyMethod.policy(9)));
+        assertTrue(shorter.getMessage().contains("checkpoint-" + k) && shorter.getMessage().contains("beyond this"
+                + " stage's " + (k - 1) + " steps"), shorter.getMessage());
+
         // the method's state went into the checkpoint
         Map<String, String> saved = CHECKPOINTS.latest(stopped).orElseThrow().state();
         assertEquals(Integer.toString(mb.served), saved.get("method.served"));
