@@ -32,6 +32,7 @@ import org.align4j.api.train.Trainer;
 import org.align4j.api.train.TrainerService;
 import org.align4j.api.train.TrainingContext;
 import org.align4j.api.train.TrainingResult;
+import org.align4j.training.Bound;
 import org.align4j.training.StageModels;
 import org.align4j.training.TrainerGuard;
 import org.osgi.framework.BundleContext;
@@ -155,8 +156,8 @@ public final class FeedbackTrainer implements Trainer {
                 + " samples from a trained policy, e.g. init: stage-1"));
         ModelConfig config = StageModels.policyConfig(ctx, weights);
         // each plugin is read once, here
-        AttentionKernel kernel = require(attention, ATTENTION, config.attention());
-        Task judge = require(task, TASK, cfg.task);
+        AttentionKernel kernel = Bound.require("feedback", attention, ATTENTION, config.attention());
+        Task judge = Bound.require("feedback", task, TASK, cfg.task);
         Tokenizer tokenizer = ctx.tokenizer();
 
         List<String> all = prompts(ctx);
@@ -343,13 +344,5 @@ public final class FeedbackTrainer implements Trainer {
 
     private static void message(TrainingContext ctx, String text) {
         ctx.publish(ctx.event(TrainingEvent.Kind.MESSAGE).message(text).build());
-    }
-
-    private static <T> T require(T service, String reference, String name) {
-        if (service == null) {
-            throw new IllegalStateException("feedback: no " + reference + " service named \"" + name
-                    + "\" is bound (its bundle stopped or is not installed); run `align4j:plugins` to list them");
-        }
-        return service;
     }
 }

@@ -24,6 +24,7 @@ import org.align4j.api.train.Trainer;
 import org.align4j.api.train.TrainerService;
 import org.align4j.api.train.TrainingContext;
 import org.align4j.api.train.TrainingResult;
+import org.align4j.training.Bound;
 import org.align4j.training.StageModels;
 import org.align4j.training.TrainerGuard;
 import org.align4j.training.TrainingLoop;
@@ -126,10 +127,11 @@ public final class PretrainTrainer implements Trainer {
         Tokenizer tokenizer = ctx.tokenizer();
         ModelConfig modelConfig = StageModels.policyConfig(ctx, weights);
         // Each plugin is read once, here: the graph is built from these and never from the fields again.
-        LanguageModelLoss lossFn = require(loss, LOSS, ctx.settings().section(LOSS).getString("name", "causal-lm"));
-        Optimizer opt = require(optimizer, OPTIMIZER, cfg.loop.optimizer.getString("name"));
-        LearningRateSchedule sched = require(schedule, SCHEDULE, cfg.scheduleName);
-        AttentionKernel kernel = require(attention, ATTENTION, modelConfig.attention());
+        String lossName = ctx.settings().section(LOSS).getString("name", "causal-lm");
+        LanguageModelLoss lossFn = Bound.require("pretrain", loss, LOSS, lossName);
+        Optimizer opt = Bound.require("pretrain", optimizer, OPTIMIZER, cfg.loop.optimizer.getString("name"));
+        LearningRateSchedule sched = Bound.require("pretrain", schedule, SCHEDULE, cfg.scheduleName);
+        AttentionKernel kernel = Bound.require("pretrain", attention, ATTENTION, modelConfig.attention());
         sched.validate(cfg.loop.optimizer);
         opt.validate(cfg.loop.optimizer);
 
@@ -176,13 +178,5 @@ public final class PretrainTrainer implements Trainer {
             docs.add(tokenizer.encode(t));
         }
         return datasets.pack(docs, context, tokenizer.eosId());
-    }
-
-    private <T> T require(T service, String reference, String name) {
-        if (service == null) {
-            throw new IllegalStateException("pretrain: no " + reference + " service named \"" + name
-                    + "\" is bound (its bundle stopped or is not installed); run `align4j:plugins` to list them");
-        }
-        return service;
     }
 }

@@ -32,6 +32,7 @@ import org.align4j.api.train.Trainer;
 import org.align4j.api.train.TrainerService;
 import org.align4j.api.train.TrainingContext;
 import org.align4j.api.train.TrainingResult;
+import org.align4j.training.Bound;
 import org.align4j.training.ModelSpec;
 import org.align4j.training.StageModels;
 import org.align4j.training.TrainerGuard;
@@ -154,11 +155,11 @@ public final class RewardTrainer implements Trainer {
                     + "\" is bound (its bundle stopped or is not installed); run `align4j:plugins` to list them"
                     : bound + " loss families are bound; name one loss"));
         }
-        Optimizer opt = require(optimizer, OPTIMIZER, cfg.loop.optimizer.getString("name"));
-        LearningRateSchedule sched = require(schedule, SCHEDULE, cfg.loop.scheduleName);
+        Optimizer opt = Bound.require("reward", optimizer, OPTIMIZER, cfg.loop.optimizer.getString("name"));
+        LearningRateSchedule sched = Bound.require("reward", schedule, SCHEDULE, cfg.loop.scheduleName);
         Optional<Path> init = ctx.init(ModelSpec.REWARD).or(ctx::init);
         ModelConfig config = StageModels.config(ctx, weights, init);
-        AttentionKernel kernel = require(attention, ATTENTION, config.attention());
+        AttentionKernel kernel = Bound.require("reward", attention, ATTENTION, config.attention());
         sched.validate(cfg.loop.optimizer);
         opt.validate(cfg.loop.optimizer);
 
@@ -290,13 +291,5 @@ public final class RewardTrainer implements Trainer {
                     + " give the stage " + family + " data");
         }
         return type.cast(e);
-    }
-
-    private static <T> T require(T service, String reference, String name) {
-        if (service == null) {
-            throw new IllegalStateException("reward: no " + reference + " service named \"" + name
-                    + "\" is bound (its bundle stopped or is not installed); run `align4j:plugins` to list them");
-        }
-        return service;
     }
 }

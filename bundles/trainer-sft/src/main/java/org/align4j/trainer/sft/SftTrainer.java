@@ -24,6 +24,7 @@ import org.align4j.api.train.Trainer;
 import org.align4j.api.train.TrainerService;
 import org.align4j.api.train.TrainingContext;
 import org.align4j.api.train.TrainingResult;
+import org.align4j.training.Bound;
 import org.align4j.training.StageModels;
 import org.align4j.training.TrainerGuard;
 import org.align4j.training.TrainingLoop;
@@ -63,7 +64,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * Its plugins (loss, optimizer, schedule, attention kernel, task) are bound by Declarative Services from the target
  * filters the pipeline derives from these references; each is read once, when the stage starts.
  */
-@Component(configurationPid = SftTrainer.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, service = Trainer.class)
+@Component(configurationPid = SftTrainer.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        service = Trainer.class)
 @TrainerService(name = "sft")
 public final class SftTrainer implements Trainer {
 
@@ -132,12 +134,13 @@ public final class SftTrainer implements Trainer {
         Optional<Path> init = ctx.init();
         ModelConfig config = StageModels.policyConfig(ctx, weights);
         // each plugin is read once, here
-        LanguageModelLoss lossFn = require(loss, LOSS, ctx.settings().section(LOSS).getString("name", "causal-lm"));
-        Optimizer opt = require(optimizer, OPTIMIZER, cfg.loop.optimizer.getString("name"));
-        LearningRateSchedule sched = require(schedule, SCHEDULE, cfg.loop.scheduleName);
-        AttentionKernel kernel = require(attention, ATTENTION, config.attention());
+        String lossName = ctx.settings().section(LOSS).getString("name", "causal-lm");
+        LanguageModelLoss lossFn = Bound.require("sft", loss, LOSS, lossName);
+        Optimizer opt = Bound.require("sft", optimizer, OPTIMIZER, cfg.loop.optimizer.getString("name"));
+        LearningRateSchedule sched = Bound.require("sft", schedule, SCHEDULE, cfg.loop.scheduleName);
+        AttentionKernel kernel = Bound.require("sft", attention, ATTENTION, config.attention());
         String taskName = ctx.settings().section(TASK).getString("name", null);
-        Task judge = taskName != null ? require(task, TASK, taskName) : null;
+        Task judge = taskName != null ? Bound.require("sft", task, TASK, taskName) : null;
         sched.validate(cfg.loop.optimizer);
         opt.validate(cfg.loop.optimizer);
 
@@ -172,13 +175,5 @@ public final class SftTrainer implements Trainer {
             out.add(SftExample.of(e, tokenizer, cfg.chat));
         }
         return out;
-    }
-
-    private static <T> T require(T service, String reference, String name) {
-        if (service == null) {
-            throw new IllegalStateException("sft: no " + reference + " service named \"" + name
-                    + "\" is bound (its bundle stopped or is not installed); run `align4j:plugins` to list them");
-        }
-        return service;
     }
 }
