@@ -279,12 +279,38 @@ public final class Main {
     }
 
     /** Removes the framework cache of this process (it holds another copy of the TensorFlow bundle). */
-    static void deleteTree(Path dir) {
+    /**
+     * Deletes {@code dir} and everything in it. Synchronized: at a signal both the main thread and the shutdown hook
+     * clean the cache, and two walks of one tree would see each other's deletions; a file that is gone already is
+     * simply skipped.
+     */
+    static synchronized void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }
-        try (Stream<Path> all = Files.walk(dir)) {
-            all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        try {
+            Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<Path>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path file,
+                        java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                    if (e instanceof java.nio.file.NoSuchFileException) {
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                    throw e;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                    Files.deleteIfExists(d);
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+            });
         } catch (IOException e) {
             System.err.println("align4j: could not delete " + dir + ": " + e.getMessage());
         }
