@@ -1,0 +1,131 @@
+package org.align4j.itests;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import javax.inject.Inject;
+
+import org.align4j.api.pipeline.PipelineRunner;
+import org.align4j.api.reward.PromptCompletion;
+import org.align4j.api.reward.RewardModel;
+import org.align4j.api.reward.RewardModelInfo;
+import org.align4j.api.reward.RewardModels;
+import org.align4j.api.reward.Scored;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.BundleContext;
+
+/**
+ * Reward models made by configuration alone, as users deploy them: a {@code .cfg} file in the FileInstall folder for
+ * a learned reward model (a trained model folder) and one for an ensemble over every reward model of an aspect. The
+ * ensemble combines the learned model and the task's verifier, reports each member's scores, and loses the learned
+ * member when its file is deleted.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class RewardConfigIT {
+    private static final String TEST = "reward-config";
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private PipelineRunner pipelines;
+
+    @Inject
+    private RewardModels rewards;
+
+    @Configuration
+    public Option[] config() {
+        return Align4jOptions.config(TEST);
+    }
+
+    @Test
+    public void learnedAndEnsembleRewardModelsComeFromConfigurationFiles() throws Exception {
+        Path dir = Align4jOptions.scratch("reward-config-run");
+        Path deploy = Paths.get(context.getProperty("felix.fileinstall.dir"));
+        Path model = pipelines.run(Align4jOptions.tinyPipeline(dir.resolve("a"), "mha", 5), Map.of()).stages().get(0)
+                .output();
+
+        Path learned = deploy.resolve("org.align4j.reward.learned-judge.cfg");
+        Files.writeString(learned, "folder = " + model.toString().replace("\\", "/") + "\n"
+                + "name = cfg-judge\nversion = 1.2\naspect = correctness\n", StandardCharsets.UTF_8);
+        await(() -> versions("cfg-judge").equals(List.of("1.2")),
+                () -> "the learned reward model of " + learned + " never registered: " + rewards.models(null));
+
+        List<PromptCompletion> batch = List.of(new PromptCompletion("Q: 3+4=?\n", "1. 3+4=7, write 7\nA: 7"),
+                new PromptCompletion("Q: 3+4=?\n", "1. 3+4=8, write 8\nA: 8"),
+                new PromptCompletion("Q: 12-5=?\n", "A: 7"));
+        Scored judged = rewards.lease("cfg-judge", Optional.empty()).score(batch);
+        assertEquals("1.2", judged.model().version());
+        assertEquals(3, judged.scores().size());
+        for (float s : judged.scores().scores()) {
+            assertTrue("a learned score is not finite: " + s, Float.isFinite(s));
+        }
+
+        Path ensemble = deploy.resolve("org.align4j.reward.ensemble-panel.cfg");
+        Files.writeString(ensemble, "name = panel\nversion = 3\nmembers = (align4j.aspect=correctness)\n"
+                + "combine = mean\n", StandardCharsets.UTF_8);
+        await(() -> versions("panel").equals(List.of("3")),
+                () -> "the ensemble of " + ensemble + " never registered: " + rewards.models(null));
+
+        Scored panel = rewards.lease("panel", Optional.empty()).score(batch);
+        assertEquals("3", panel.model().version());
+        Map<String, float[]> members = panel.scores().members();
+        assertEquals(members.keySet().toString(), 2, members.size());
+        float[] verifier = members.get("arithmetic-verifier");
+        assertArrayEquals(new float[] {1f, 0f, 1f}, verifier, 0f);
+        assertArrayEquals(judged.scores().scores(), members.get("cfg-judge"), 1e-5f);
+        for (int i = 0; i < batch.size(); i++) {
+            double mean = (verifier[i] + (double) judged.scores().scores()[i]) / 2;
+            assertEquals("the mean of the members at " + i, mean, panel.scores().scores()[i], 1e-5);
+        }
+
+        Files.delete(learned);
+        await(() -> versions("cfg-judge").isEmpty(), () -> "cfg-judge stayed after its file was deleted");
+        Scored alone = rewards.lease("panel", Optional.empty()).score(batch);
+        assertEquals(List.of("arithmetic-verifier"), new ArrayList<>(alone.scores().members().keySet()));
+        assertArrayEquals(new float[] {1f, 0f, 1f}, alone.scores().scores(), 0f);
+
+        Files.delete(ensemble);
+        await(() -> versions("panel").isEmpty(), () -> "the ensemble stayed after its file was deleted");
+    }
+
+    private List<String> versions(String name) {
+        List<String> out = new ArrayList<>();
+        for (RewardModelInfo m : rewards.models("(" + RewardModel.NAME + "=" + name + ")")) {
+            out.add(m.version());
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private static void await(BooleanSupplier condition, java.util.function.Supplier<String> message)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail(message.get());
+            }
+            Thread.sleep(100);
+        }
+    }
+}
