@@ -3,7 +3,10 @@ package org.align4j.feedback;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.IntStream;
 
 import org.align4j.api.loss.StepLabel;
 import org.align4j.api.task.Task;
@@ -18,13 +21,16 @@ import org.align4j.api.task.Verdict;
  * stop the count), plus {@code answer_bonus} (default 2) when its final answer is right. A right answer reached
  * through a wrong step still gets the bonus (outcome) but only the steps before the wrong one (process).
  *
- * <p><b>Ranking</b> (listwise): the K completions by partial credit, best first; equal credits keep the order they
- * were sampled in (samples are exchangeable, so this favours none). A prompt whose completions all have the same
- * credit gives no list: its order would be arbitrary.
+ * <p><b>Ranking</b> (listwise): one completion per level of credit (the first sampled of that level), by credit, best
+ * first, so every ranking is strict: an annotator is not asked to order answers that are equally good (a list of the
+ * same right answer sampled five times and one wrong one would hold 10 arbitrary orders in 15 comparisons, and cap
+ * Kendall's tau of a perfect reward model far below 1). A prompt whose completions all have the same credit gives no
+ * list.
  *
- * <p><b>Pairs</b> (pairwise): every two completions of a prompt with different credits, as InstructGPT takes all
- * K-choose-2 comparisons of a ranking: {@code chosen} the one with more credit, {@code margin} the difference of the
- * credits (positive). Equal credits give no pair; a prompt whose completions are all equally good gives none.
+ * <p><b>Pairs</b> (pairwise): every two distinct completions of a prompt with different credits, as InstructGPT takes
+ * all K-choose-2 comparisons of a ranking: {@code chosen} the one with more credit, {@code margin} the difference of
+ * the credits (positive). A completion sampled twice takes part once (the same comparison is not asked twice); equal
+ * credits give no pair; a prompt whose completions are all equally good gives none.
  *
  * <p><b>Rating</b> (pointwise), an absolute 1–5 scale comparable across prompts: with {@code n} step lines and
  * {@code c} correct steps before the first incorrect one, {@code u = (c / n + (answer right ? 1 : 0)) / 2}
@@ -132,6 +138,27 @@ final class FeedbackRules {
         int[] out = new int[idx.length];
         for (int i = 0; i < out.length; i++) {
             out[i] = idx[i];
+        }
+        return out;
+    }
+
+    /** The indices of the first occurrence of each distinct text, in sampling order. */
+    static int[] firstOfEachText(List<String> texts) {
+        Set<String> seen = new HashSet<>();
+        return IntStream.range(0, texts.size()).filter(i -> seen.add(texts.get(i))).toArray();
+    }
+
+    /** The indices of the first completion of each level of credit, in sampling order. */
+    static int[] firstOfEachCredit(double[] credits) {
+        Set<Double> seen = new HashSet<>();
+        return IntStream.range(0, credits.length).filter(i -> seen.add(credits[i])).toArray();
+    }
+
+    /** {@code values} at {@code indices}. */
+    static double[] at(double[] values, int[] indices) {
+        double[] out = new double[indices.length];
+        for (int i = 0; i < indices.length; i++) {
+            out[i] = values[indices[i]];
         }
         return out;
     }

@@ -16,7 +16,7 @@ import org.align4j.api.task.Verdict;
  *
  * <pre>
  * pairwise.jsonl   {"prompt": p, "chosen": c, "rejected": r, "margin": m}
- * listwise.jsonl   {"prompt": p, "completions": [c0, ..., cK-1], "ranking": [i, ...]}      (indices, best first)
+ * listwise.jsonl   {"prompt": p, "completions": [c0, ...], "ranking": [i, ...]}   (one per level of credit; best first)
  * pointwise.jsonl  {"prompt": p, "completion": c, "score": 1..5}
  * process.jsonl    {"prompt": p, "completions": [step, ...], "labels": [true | false | null, ...]}
  * </pre>
@@ -137,27 +137,27 @@ final class FeedbackSet {
 
         if (FeedbackRules.informative(credits)) {
             SplittableRandom pr = LabelNoise.stream(seed, index, LabelNoise.PAIRS);
-            for (FeedbackRules.Pair pair : FeedbackRules.pairs(credits)) {
+            int[] distinct = FeedbackRules.firstOfEachText(texts);
+            for (FeedbackRules.Pair pair : FeedbackRules.pairs(FeedbackRules.at(credits, distinct))) {
                 boolean flip = noise.flipPair(pr);
                 noisyPairs += flip ? 1 : 0;
-                String chosen = texts.get(flip ? pair.rejected : pair.chosen);
-                String rejected = texts.get(flip ? pair.chosen : pair.rejected);
+                String chosen = texts.get(distinct[flip ? pair.rejected : pair.chosen]);
+                String rejected = texts.get(distinct[flip ? pair.chosen : pair.rejected]);
                 out.pairwise.add("{\"prompt\":" + p + ",\"chosen\":" + Json.string(chosen) + ",\"rejected\":"
                         + Json.string(rejected) + ",\"margin\":" + Json.number(pair.margin) + "}");
             }
-            if (k >= 2) {
-                int[] ranking = FeedbackRules.ranking(credits);
-                noisyLists += noise.swapRanks(ranking, LabelNoise.stream(seed, index, LabelNoise.RANKS)) ? 1 : 0;
-                StringBuilder b = new StringBuilder("{\"prompt\":").append(p).append(",\"completions\":[");
-                for (int i = 0; i < k; i++) {
-                    b.append(i == 0 ? "" : ",").append(Json.string(texts.get(i)));
-                }
-                b.append("],\"ranking\":[");
-                for (int i = 0; i < k; i++) {
-                    b.append(i == 0 ? "" : ",").append(ranking[i]);
-                }
-                out.listwise.add(b.append("]}").toString());
+            int[] levels = FeedbackRules.firstOfEachCredit(credits); // at least two: the credits differ
+            int[] ranking = FeedbackRules.ranking(FeedbackRules.at(credits, levels));
+            noisyLists += noise.swapRanks(ranking, LabelNoise.stream(seed, index, LabelNoise.RANKS)) ? 1 : 0;
+            StringBuilder b = new StringBuilder("{\"prompt\":").append(p).append(",\"completions\":[");
+            for (int i = 0; i < levels.length; i++) {
+                b.append(i == 0 ? "" : ",").append(Json.string(texts.get(levels[i])));
             }
+            b.append("],\"ranking\":[");
+            for (int i = 0; i < ranking.length; i++) {
+                b.append(i == 0 ? "" : ",").append(ranking[i]);
+            }
+            out.listwise.add(b.append("]}").toString());
         } else {
             tiedPrompts++;
         }

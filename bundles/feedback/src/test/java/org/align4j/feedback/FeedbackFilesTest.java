@@ -83,10 +83,11 @@ class FeedbackFilesTest {
         List<ListwiseExample> lists = read(dir.resolve("listwise.jsonl"), DatasetFormat.LISTWISE)
                 .as(ListwiseExample.class);
         assertEquals(1, lists.size(), "the tied prompt gives no list");
-        for (int i = 0; i < TEXTS.size(); i++) {
-            assertEquals(TEXTS.get(i), lists.get(0).completions().get(i).text());
-        }
-        assertArrayEquals(new int[] {0, 2, 1, 3}, lists.get(0).ranking());
+        // one completion per level of credit, the first sampled: 0 (credit 3) and 1 (credit 0)
+        assertEquals(2, lists.get(0).completions().size());
+        assertEquals(TEXTS.get(0), lists.get(0).completions().get(0).text());
+        assertEquals(TEXTS.get(1), lists.get(0).completions().get(1).text());
+        assertArrayEquals(new int[] {0, 1}, lists.get(0).ranking());
 
         List<PointwiseExample> points = read(dir.resolve("pointwise.jsonl"), DatasetFormat.POINTWISE)
                 .as(PointwiseExample.class);

@@ -54,6 +54,15 @@ class FeedbackRulesTest {
     }
 
     @Test
+    void listsTakeTheFirstCompletionOfEachCreditAndPairsTheFirstOfEachText() {
+        assertArrayEquals(new int[] {0, 1, 3}, FeedbackRules.firstOfEachCredit(new double[] {3, 0, 3, 1, 0, 1}));
+        assertArrayEquals(new int[] {0}, FeedbackRules.firstOfEachCredit(new double[] {2, 2}));
+        assertArrayEquals(new int[] {0, 1, 3},
+                FeedbackRules.firstOfEachText(List.of("A: 7", "A: 8", "A: 7", "A: 9", "A: 8")));
+        assertArrayEquals(new double[] {0, 1}, FeedbackRules.at(new double[] {3, 0, 3, 1}, new int[] {1, 3}));
+    }
+
+    @Test
     void pairsAreEveryTwoCompletionsWithDifferentCreditsWithTheDifferenceAsMargin() {
         SplittableRandom r = new SplittableRandom(3);
         for (int round = 0; round < 200; round++) {

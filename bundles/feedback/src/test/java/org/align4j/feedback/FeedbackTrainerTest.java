@@ -156,12 +156,12 @@ class FeedbackTrainerTest {
             assertEquals(chosen - rejected, p.margin().getAsDouble(), 1e-12, p.location());
         }
         for (ListwiseExample l : lists) {
-            assertEquals(4, l.completions().size());
+            assertTrue(l.completions().size() >= 2 && l.completions().size() <= 4, l.location());
             int[] rank = l.ranking();
             for (int i = 1; i < rank.length; i++) {
                 double better = credit(TASK.verify(l.prompt().text(), l.completions().get(rank[i - 1]).text()));
                 double worse = credit(TASK.verify(l.prompt().text(), l.completions().get(rank[i]).text()));
-                assertTrue(better >= worse, l.location());
+                assertTrue(better > worse, l.location() + ": one completion per level of credit");
             }
         }
         long right = 0;

@@ -242,7 +242,13 @@ class HeldOutTest {
         }
         long expectedPairs = 0;
         for (String q : heldAnswers.keySet()) {
-            List<Answer> as = answers.get(q);
+            List<Answer> as = new ArrayList<>(); // a completion sampled twice takes part once
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (Answer a : answers.get(q)) {
+                if (seen.add(a.text)) {
+                    as.add(a);
+                }
+            }
             List<String> want = new ArrayList<>();
             for (int i = 0; i < as.size(); i++) {
                 for (int j = i + 1; j < as.size(); j++) {
@@ -270,11 +276,17 @@ class HeldOutTest {
         assertTrue(expectedPairs > 50, "enough pairs to mean something: " + expectedPairs);
         assertEquals((double) heldPairs.size(), m.get("feedback_heldout_pairs"));
 
-        // lists: by credit, best first, ties in sampling order; none when all credits are equal
+        // lists: one completion per level of credit, best first; none when all credits are equal
         List<ListwiseExample> heldLists = FeedbackFilesTest.read(held.resolve("listwise.jsonl"),
                 DatasetFormat.LISTWISE).as(ListwiseExample.class);
         for (ListwiseExample l : heldLists) {
-            List<Answer> as = answers.get(l.prompt().text());
+            List<Answer> as = new ArrayList<>(); // the first completion of each level of credit
+            java.util.Set<Double> levels = new java.util.HashSet<>();
+            for (Answer a : answers.get(l.prompt().text())) {
+                if (levels.add(credit(a.verdict))) {
+                    as.add(a);
+                }
+            }
             assertEquals(as.size(), l.completions().size(), l.location());
             List<Integer> order = new ArrayList<>();
             for (int i = 0; i < as.size(); i++) {
