@@ -14,6 +14,8 @@ import org.align4j.api.pipeline.Settings;
  *                               # held-out prompts, validation_fraction, are not used)
  * samples: 4                    # K completions per prompt (2..256)
  * temperature: 1.0              # sampling temperature (&gt; 0: K greedy samples would all be the same)
+ * top_k: 0                      # sample among the k most probable tokens only (0: all); keeps hot samples from
+ * top_p: 1.0                    # turning into noise no annotator would be shown; top_p: nucleus share (1: all)
  * max_tokens: 64                # the most new tokens per completion (also capped by the model's context)
  * prompts: 200                  # how many of the data's prompts to use, from the first; default all
  * answer_bonus: 2.0             # partial credit of a right final answer (FeedbackRules)
@@ -25,11 +27,13 @@ import org.align4j.api.pipeline.Settings;
  * </pre>
  */
 final class FeedbackSettings {
-    static final String[] KEYS = {"trainer", "init", "model", "data", "task", "samples", "temperature", "max_tokens",
-            "prompts", "answer_bonus", "noise", "heldout", "seed"};
+    static final String[] KEYS = {"trainer", "init", "model", "data", "task", "samples", "temperature", "top_k",
+            "top_p", "max_tokens", "prompts", "answer_bonus", "noise", "heldout", "seed"};
 
     final int samples;
     final double temperature;
+    final int topK;
+    final double topP;
     final int maxTokens;
     /** {@link Integer#MAX_VALUE} when the stage takes all. */
     final int prompts;
@@ -57,6 +61,11 @@ final class FeedbackSettings {
             throw s.error("temperature", "is 0 (greedy): the " + samples + " samples of a prompt would all be the"
                     + " same and nothing could be compared; use a temperature > 0, e.g. 1.0");
         }
+        topK = s.getInt("top_k", 0, 0, 1 << 20);
+        topP = s.getDouble("top_p", 1.0, 0.0, 1.0);
+        if (!(topP > 0)) {
+            throw s.error("top_p", "is 0: no token would be left to sample; use a share in (0, 1], e.g. 0.9");
+        }
         maxTokens = s.getInt("max_tokens", 64, 1, 1 << 16);
         prompts = s.has("prompts") ? s.getInt("prompts", 0, 1, Integer.MAX_VALUE) : Integer.MAX_VALUE;
         answerBonus = s.getDouble("answer_bonus", FeedbackRules.DEFAULT_ANSWER_BONUS, 0.0, 1e6);
@@ -69,11 +78,12 @@ final class FeedbackSettings {
 
     /**
      * What the files depend on besides the model and the prompts ({@code heldout} only when it is on, so that folders
-     * written before the setting existed stay complete).
+     * written before the setting existed stay complete; so are {@code top_k} and {@code top_p}, each only when set).
      */
     String fingerprint() {
         return String.format(Locale.ROOT, "samples=%d temperature=%s max_tokens=%d prompts=%d answer_bonus=%s %s"
                 + " seed_offset=%d task=%s", samples, temperature, maxTokens, prompts, answerBonus, noise, seedOffset,
-                task) + (heldout > 0 ? " heldout=" + heldout : "");
+                task) + (heldout > 0 ? " heldout=" + heldout : "") + (topK > 0 ? " top_k=" + topK : "")
+                + (topP < 1 ? " top_p=" + topP : "");
     }
 }

@@ -207,8 +207,10 @@ public final class FeedbackTrainer implements Trainer {
         tokenizer.specialTokens().id(SpecialTokens.END).ifPresent(stops::add);
         int[] stopIds = stops.stream().mapToInt(Integer::intValue).toArray();
         message(ctx, String.format(Locale.ROOT, "feedback: %d completions of each of %d prompts from %s (%s),"
-                + " judged by task %s; temperature %s, up to %d tokens; %s; %s; files into %s", cfg.samples,
-                kept.size(), init, config, cfg.task, cfg.temperature, cfg.maxTokens, cfg.noise,
+                + " judged by task %s; temperature %s%s, up to %d tokens; %s; %s; files into %s", cfg.samples,
+                kept.size(), init, config, cfg.task, cfg.temperature,
+                (cfg.topK > 0 ? " top_k " + cfg.topK : "") + (cfg.topP < 1 ? " top_p " + cfg.topP : ""),
+                cfg.maxTokens, cfg.noise,
                 heldOut.enabled() ? "about " + Math.round(100 * cfg.heldout) + "% of the questions held out, without"
                         + " noise, into " + folder.heldout() : "no held-out questions", folder.path()));
 
@@ -228,7 +230,8 @@ public final class FeedbackTrainer implements Trainer {
                 }
                 int to = Math.min(kept.size(), from + GROUP);
                 GenerationSettings gs = GenerationSettings.builder().samples(cfg.samples)
-                        .temperature(cfg.temperature).maxNewTokens(cfg.maxTokens).stopTokens(stopIds)
+                        .temperature(cfg.temperature).topK(cfg.topK).topP(cfg.topP).maxNewTokens(cfg.maxTokens)
+                        .stopTokens(stopIds)
                         .seed(LabelNoise.mix(seed, from)).build();
                 List<List<Completion>> out = session.generate(ids.subList(from, to), gs);
                 for (int i = from; i < to; i++) {

@@ -368,6 +368,21 @@ class FeedbackTrainerTest {
     }
 
     @Test
+    void topKOfOneSamplesTheMostProbableTokenSoEveryPromptIsTied() throws Exception {
+        Map<String, Object> s = stage(Map.of());
+        s.put("top_k", 1);
+        StubContext ctx = new StubContext(tmp, 5, policy.tokenizer, s, policy.folder, prompts());
+        TrainingResult r = run(ctx);
+        assertEquals(TrainingResult.Status.COMPLETED, r.status());
+        assertTrue(ctx.messages().stream().anyMatch(m -> m.contains("temperature 1.0 top_k 1")), ctx.messages()
+                .toString());
+        // four samples of the single most probable continuation are the same text: nothing to compare
+        assertEquals(16.0, r.metrics().get("feedback_tied_prompts"));
+        assertEquals(0.0, r.metrics().get("feedback_pairs"));
+        assertEquals(64.0, r.metrics().get("feedback_ratings"));
+    }
+
+    @Test
     void settingsAreCheckedWithTheKeyNamed() {
         Map<String, Object> s = stage(Map.of("pairs", 1.5));
         SettingsException e = assertThrows(SettingsException.class,
@@ -383,6 +398,11 @@ class FeedbackTrainerTest {
         e = assertThrows(SettingsException.class,
                 () -> new FeedbackStageCheck().validate(org.align4j.api.pipeline.Settings.of("f.yaml", greedy)));
         assertTrue(e.getMessage().contains("temperature"), e.getMessage());
+        Map<String, Object> nothingLeft = stage(Map.of());
+        nothingLeft.put("top_p", 0);
+        e = assertThrows(SettingsException.class,
+                () -> new FeedbackStageCheck().validate(org.align4j.api.pipeline.Settings.of("f.yaml", nothingLeft)));
+        assertTrue(e.getMessage().contains("top_p"), e.getMessage());
         Map<String, Object> unknown = stage(Map.of());
         unknown.put("sample", 4);
         e = assertThrows(SettingsException.class,
