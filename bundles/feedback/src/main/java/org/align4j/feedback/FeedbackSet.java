@@ -63,6 +63,7 @@ final class FeedbackSet {
     }
 
     private final double answerBonus;
+    private boolean outcomePairs;
     private final LabelNoise noise;
     private final long seed;
     private final HeldOut heldOut;
@@ -97,6 +98,15 @@ final class FeedbackSet {
         this.noise = noise;
         this.seed = seed;
         this.heldOut = heldOut;
+    }
+
+    /**
+     * Pairs only answers of which one has the right final answer and the other not ({@code pairs: outcome}), instead
+     * of every two answers with different credit. Set before the first {@link #add}.
+     */
+    FeedbackSet outcomePairs(boolean on) {
+        outcomePairs = on;
+        return this;
     }
 
     /** Whether this set holds questions out (and so writes {@code heldout/}). */
@@ -139,6 +149,10 @@ final class FeedbackSet {
             SplittableRandom pr = LabelNoise.stream(seed, index, LabelNoise.PAIRS);
             int[] distinct = FeedbackRules.firstOfEachText(texts);
             for (FeedbackRules.Pair pair : FeedbackRules.pairs(FeedbackRules.at(credits, distinct))) {
+                if (outcomePairs && judged.get(distinct[pair.chosen]).verdict.correct() == judged.get(
+                        distinct[pair.rejected]).verdict.correct()) {
+                    continue; // both right or both wrong: no outcome preference
+                }
                 boolean flip = noise.flipPair(pr);
                 noisyPairs += flip ? 1 : 0;
                 String chosen = texts.get(distinct[flip ? pair.rejected : pair.chosen]);

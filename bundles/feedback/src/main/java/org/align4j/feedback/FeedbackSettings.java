@@ -19,6 +19,8 @@ import org.align4j.api.pipeline.Settings;
  * max_tokens: 64                # the most new tokens per completion (also capped by the model's context)
  * prompts: 200                  # how many of the data's prompts to use, from the first; default all
  * answer_bonus: 2.0             # partial credit of a right final answer (FeedbackRules)
+ * pairs: credit                 # credit: every two answers with different partial credit; outcome: only a right
+ *                               # final answer against a wrong one (as verifier-built preference data is made)
  * noise: { pairs: 0.1, ranks: 0.1, ratings: 0.1, steps: 0.1 }   # annotator noise rates (LabelNoise); default 0
  * heldout: 0.1                  # share of the questions (0..0.9; default 0) held out for evaluation (HeldOut): chosen
  *                               # by question and seed, their feedback goes WITHOUT noise into feedback/heldout/ (the
@@ -28,7 +30,7 @@ import org.align4j.api.pipeline.Settings;
  */
 final class FeedbackSettings {
     static final String[] KEYS = {"trainer", "init", "model", "data", "task", "samples", "temperature", "top_k",
-            "top_p", "max_tokens", "prompts", "answer_bonus", "noise", "heldout", "seed"};
+            "top_p", "max_tokens", "prompts", "pairs", "answer_bonus", "noise", "heldout", "seed"};
 
     final int samples;
     final double temperature;
@@ -38,6 +40,8 @@ final class FeedbackSettings {
     /** {@link Integer#MAX_VALUE} when the stage takes all. */
     final int prompts;
     final double answerBonus;
+    /** {@code pairs: outcome}. */
+    final boolean outcomePairs;
     final LabelNoise noise;
     /** The share of questions held out, in [0, {@value HeldOut#MAX}]. */
     final double heldout;
@@ -68,6 +72,12 @@ final class FeedbackSettings {
         }
         maxTokens = s.getInt("max_tokens", 64, 1, 1 << 16);
         prompts = s.has("prompts") ? s.getInt("prompts", 0, 1, Integer.MAX_VALUE) : Integer.MAX_VALUE;
+        String pairs = s.getString("pairs", "credit");
+        if (!pairs.equals("credit") && !pairs.equals("outcome")) {
+            throw s.error("pairs", "expected credit (every two answers with different partial credit) or outcome"
+                    + " (a right final answer against a wrong one), got \"" + pairs + "\"");
+        }
+        outcomePairs = pairs.equals("outcome");
         answerBonus = s.getDouble("answer_bonus", FeedbackRules.DEFAULT_ANSWER_BONUS, 0.0, 1e6);
         Settings n = s.section("noise").checkKnown("pairs", "ranks", "ratings", "steps");
         noise = new LabelNoise(n.getDouble("pairs", 0, 0, 1), n.getDouble("ranks", 0, 0, 1),
@@ -78,12 +88,13 @@ final class FeedbackSettings {
 
     /**
      * What the files depend on besides the model and the prompts ({@code heldout} only when it is on, so that folders
-     * written before the setting existed stay complete; so are {@code top_k} and {@code top_p}, each only when set).
+     * written before the setting existed stay complete; so are {@code top_k}, {@code top_p} and {@code pairs}, each
+     * only when set).
      */
     String fingerprint() {
         return String.format(Locale.ROOT, "samples=%d temperature=%s max_tokens=%d prompts=%d answer_bonus=%s %s"
                 + " seed_offset=%d task=%s", samples, temperature, maxTokens, prompts, answerBonus, noise, seedOffset,
                 task) + (heldout > 0 ? " heldout=" + heldout : "") + (topK > 0 ? " top_k=" + topK : "")
-                + (topP < 1 ? " top_p=" + topP : "");
+                + (topP < 1 ? " top_p=" + topP : "") + (outcomePairs ? " pairs=outcome" : "");
     }
 }

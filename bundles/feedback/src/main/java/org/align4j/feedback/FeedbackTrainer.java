@@ -214,7 +214,7 @@ public final class FeedbackTrainer implements Trainer {
                 heldOut.enabled() ? "about " + Math.round(100 * cfg.heldout) + "% of the questions held out, without"
                         + " noise, into " + folder.heldout() : "no held-out questions", folder.path()));
 
-        FeedbackSet set = new FeedbackSet(cfg.answerBonus, cfg.noise, seed, heldOut);
+        FeedbackSet set = new FeedbackSet(cfg.answerBonus, cfg.noise, seed, heldOut).outcomePairs(cfg.outcomePairs);
         List<String> samples = new ArrayList<>();
         long lastProgress = System.currentTimeMillis();
         try (GenerationSession session = generator.openFolder(init, kernel)) {

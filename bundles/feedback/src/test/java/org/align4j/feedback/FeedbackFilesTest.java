@@ -149,4 +149,27 @@ class FeedbackFilesTest {
         assertEquals("\"a\\\"b\\\\c\\n\\u0001\"", Json.string("a\"b\\c\n\u0001"));
         assertEquals("\"\ufffd\"", Json.string("\ud800"), "a lone surrogate");
     }
+
+    @Test
+    void outcomePairsSetARightAnswerAgainstAWrongOneOnly() throws Exception {
+        List<String> texts = List.of("1. 3+4=7, write 7\nA: 7", "1. 3+4=7, write 7\nA: 8", "1. 3+4=9, write 9\nA: 9");
+        List<Verdict> verdicts = List.of(new Verdict(true, new int[] {CORRECT}, "7", "7", ""),
+                new Verdict(false, new int[] {CORRECT}, "8", "7", "answer"),
+                new Verdict(false, new int[] {INCORRECT}, "9", "7", "line 1"));
+        for (boolean outcome : List.of(false, true)) {
+            FeedbackSet set = new FeedbackSet(2.0, LabelNoise.NONE, 1).outcomePairs(outcome);
+            set.add(0, "Q: 3+4=?\n", texts, verdicts);
+            Path out = tmp.resolve("o" + outcome);
+            new FeedbackFolder(out).write(set, "fp");
+            List<String> got = new ArrayList<>();
+            for (PairwiseExample p : read(out.resolve("feedback/pairwise.jsonl"), DatasetFormat.PAIRWISE)
+                    .as(PairwiseExample.class)) {
+                got.add(texts.indexOf(p.chosen().text()) + ">" + texts.indexOf(p.rejected().text()));
+            }
+            // credits 3, 1, 0: by credit all three pairs; by outcome the right answer against each wrong one
+            assertEquals(outcome ? List.of("0>1", "0>2") : List.of("0>1", "0>2", "1>2"), got, "outcome " + outcome);
+            // rankings and the other files do not depend on it
+            assertEquals(1, read(out.resolve("feedback/listwise.jsonl"), DatasetFormat.LISTWISE).examples().size());
+        }
+    }
 }

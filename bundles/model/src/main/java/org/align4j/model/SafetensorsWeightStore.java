@@ -41,9 +41,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * library requires; loading checks the same (no overlap, no hole, no trailing bytes) and reads F32 only.
  *
  * <p>{@code config.json} holds the pipeline's {@code model:} keys (see {@link ModelConfig}) plus
- * {@code "model_type": "align4j-decoder"}, and {@code "classes"} when the model has a classification head; loading
- * requires every other key, reads a missing {@code classes} as 0 (files written before it existed), and rejects
- * unknown keys, naming the file.
+ * {@code "model_type": "align4j-decoder"}, {@code "classes"} when the model has a classification head and
+ * {@code "score_likelihood": true} when a reward model's score adds its mean log-probability of the completion;
+ * loading requires every other key, reads a missing {@code classes} as 0 and a missing {@code score_likelihood} as
+ * false (files written before they existed), and rejects unknown keys, naming the file.
  */
 @Component(service = WeightStore.class)
 public final class SafetensorsWeightStore implements WeightStore {
@@ -56,8 +57,11 @@ public final class SafetensorsWeightStore implements WeightStore {
     private static final int CHUNK_FLOATS = 1 << 18;
     private static final List<String> CONFIG_KEYS = List.of("vocab_size", "layers", "d_model", "heads", "ffn",
             "context", "norm", "norm_type", "positions", "tie_embeddings", "attention", "norm_eps", "init_std");
-    /** Keys {@code config.json} may leave out: {@code classes} (absent: 0, no classification head). */
-    private static final List<String> OPTIONAL_CONFIG_KEYS = List.of("classes");
+    /**
+     * Keys {@code config.json} may leave out: {@code classes} (absent: 0, no classification head) and
+     * {@code score_likelihood} (absent: false).
+     */
+    private static final List<String> OPTIONAL_CONFIG_KEYS = List.of("classes", "score_likelihood");
 
     /** The keys of a tensor's header entry. */
     private static final List<String> ENTRY_KEYS = List.of("dtype", "shape", "data_offsets");
@@ -356,6 +360,9 @@ public final class SafetensorsWeightStore implements WeightStore {
         if (config.classes() > 0) { // absent means 0: a model without the head writes the file it always wrote
             root.put("classes", config.classes());
         }
+        if (config.scoreLikelihood()) { // absent means false, likewise
+            root.put("score_likelihood", true);
+        }
         byte[] text = json.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(root);
         byte[] withNewline = Arrays.copyOf(text, text.length + 1);
         withNewline[text.length] = '\n';
@@ -406,6 +413,7 @@ public final class SafetensorsWeightStore implements WeightStore {
                     .normEps(number(file, root, "norm_eps"))
                     .initStd(number(file, root, "init_std"))
                     .classes(root.has("classes") ? integer(file, root, "classes") : 0)
+                    .scoreLikelihood(root.has("score_likelihood") && bool(file, root, "score_likelihood"))
                     .build();
         } catch (IllegalArgumentException e) {
             throw bad(file, e.getMessage());

@@ -2,6 +2,7 @@ package org.align4j.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -249,6 +250,27 @@ class SafetensorsWeightStoreTest {
         assertBadConfig(good.replace("\"classes\" : 3", "\"classes\" : \"three\""),
                 "\"classes\": expected an integer");
         assertBadConfig(good.replace("\"classes\"", "\"num_labels\""), "unknown key \"num_labels\"", "classes");
+    }
+
+    @Test
+    void configKeepsScoreLikelihoodOnlyWhenTrue() throws IOException {
+        Path file = dir.resolve("config.json");
+        ModelConfig plain = ModelConfig.builder().vocabSize(50).layers(2).dModel(32).heads(2).build();
+        store.saveConfig(file, plain);
+        JsonNode root = new ObjectMapper().readTree(file.toFile());
+        assertTrue(!root.has("score_likelihood"), "written as before the key existed: " + root);
+        assertEquals(false, store.loadConfig(file).scoreLikelihood());
+
+        ModelConfig scored = plain.toBuilder().scoreLikelihood(true).build();
+        assertNotEquals(plain, scored);
+        store.saveConfig(file, scored);
+        root = new ObjectMapper().readTree(file.toFile());
+        assertEquals(true, root.get("score_likelihood").booleanValue());
+        assertEquals(15, root.size());
+        assertEquals(scored, store.loadConfig(file));
+        String good = Files.readString(file);
+        assertBadConfig(good.replace("\"score_likelihood\" : true", "\"score_likelihood\" : \"yes\""),
+                "score_likelihood");
     }
 
     private void assertBadConfig(String json, String... expected) throws IOException {

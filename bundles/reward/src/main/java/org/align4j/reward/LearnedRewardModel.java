@@ -37,8 +37,9 @@ import org.tensorflow.types.TInt32;
  * start later than this one) and kept until {@link #close()}. Calls run one at a time.
  *
  * <p><b>Outcome model</b> ({@code config.classes} 0): reads {@code <eos> prompt completion <eos>} (as the reward
- * trainer does) and scores it with the scalar head at the last token. A sequence longer than the model's context
- * keeps its last {@code context} tokens (the start of the prompt is cut).
+ * trainer does) and scores it with the scalar head at the last token; with {@code config.score_likelihood}, plus the
+ * model's mean log-probability of the completion's tokens and the final {@code <eos>} (as the trainer scores). A
+ * sequence longer than the model's context keeps its last {@code context} tokens (the start of the prompt is cut).
  *
  * <p><b>Process model</b> ({@code config.classes > 0}): reads {@code <eos> prompt step1 <|step|> step2 <|step|> ...}
  * (as the process trainer does), where the steps are the completion's lines (split at {@code '\n'}, a final empty
@@ -115,6 +116,8 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
         final int separator; // -1 for an outcome model
         Placeholder<TInt32> tokens; // [N, T]
         Placeholder<TInt32> last; // [N]
+        Placeholder<TInt32> next; // [N, T] with score_likelihood
+        Placeholder<TFloat32> nextInCompletion; // [N, T] with score_likelihood
         Placeholder<TInt32> positions; // [N, S]
         Operand<TFloat32> scores; // [N]
         Operand<TFloat32> stepLogits; // [N, S, C]
@@ -203,6 +206,12 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             Operand<TFloat32> all = model.scalar(tf, hidden); // [N, T]
             Operand<TFloat32> pick = tf.oneHot(l.last, t, tf.constant(1f), tf.constant(0f)); // [N, T]
             l.scores = tf.reduceSum(tf.math.mul(all, pick), tf.constant(1)); // [N]
+            if (config.scoreLikelihood()) { // the trainer's rule: mean log p of the completion's tokens, added
+                l.next = tf.withName("next_tokens").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
+                l.nextInCompletion = tf.withName("next_in_completion").placeholder(TFloat32.class,
+                        Placeholder.shape(Shape.of(-1, -1)));
+                l.scores = tf.math.add(l.scores, model.meanLogProb(tf, hidden, l.next, l.nextInCompletion)); // [N]
+            }
         }
     }
 
@@ -219,10 +228,13 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             return scoreSteps(l, prompts, steps);
         }
         List<int[]> seqs = new ArrayList<>();
-        for (PromptCompletion pc : batch) {
-            seqs.add(outcomeSequence(l, l.tokenizer.encode(pc.prompt()), l.tokenizer.encode(pc.completion())));
+        int[] completionTokens = new int[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            int[] completion = l.tokenizer.encode(batch.get(i).completion());
+            seqs.add(outcomeSequence(l, l.tokenizer.encode(batch.get(i).prompt()), completion));
+            completionTokens[i] = completion.length + 1;
         }
-        return RewardScores.of(scoreOutcome(l, seqs));
+        return RewardScores.of(scoreOutcome(l, seqs, completionTokens));
     }
 
     @Override
@@ -253,7 +265,11 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             }
             seqs.add(outcomeSequence(l, prompts.get(i), completions.get(i)));
         }
-        return RewardScores.of(scoreOutcome(l, seqs));
+        int[] completionTokens = new int[prompts.size()];
+        for (int i = 0; i < completionTokens.length; i++) {
+            completionTokens[i] = completions.get(i).length + 1;
+        }
+        return RewardScores.of(scoreOutcome(l, seqs, completionTokens));
     }
 
     /** {@code <eos> prompt completion <eos>}, its last {@code context} tokens. */
@@ -268,7 +284,11 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
         return cut == 0 ? ids : java.util.Arrays.copyOfRange(ids, cut, n);
     }
 
-    private float[] scoreOutcome(Loaded l, List<int[]> seqs) {
+    /**
+     * @param completionTokens per sequence, how many of its last tokens are the completion's (with the final
+     *            {@code <eos>}); read with score_likelihood
+     */
+    private float[] scoreOutcome(Loaded l, List<int[]> seqs, int[] completionTokens) {
         float[] out = new float[seqs.size()];
         if (seqs.isEmpty()) {
             return out;
@@ -284,15 +304,33 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             System.arraycopy(seqs.get(i), 0, flat, i * width, seqs.get(i).length);
             last[i] = seqs.get(i).length - 1;
         }
+        int[] next = new int[seqs.size() * width];
+        float[] inCompletion = new float[seqs.size() * width];
+        for (int i = 0; i < seqs.size(); i++) {
+            int[] seq = seqs.get(i);
+            int first = Math.max(1, seq.length - completionTokens[i]); // the first token the model predicts is 1
+            for (int j = first; j < seq.length; j++) { // position j - 1 predicts token j
+                next[i * width + j - 1] = seq[j];
+                inCompletion[i * width + j - 1] = 1f;
+            }
+        }
         try (TInt32 tokens = TInt32.tensorOf(Shape.of(seqs.size(), width), DataBuffers.of(flat, true, false));
                 TInt32 lastT = TInt32.tensorOf(Shape.of(seqs.size()), DataBuffers.of(last, true, false));
-                Result r = l.session.runner().feed(l.tokens, tokens).feed(l.last, lastT).fetch(l.scores).run()) {
+                TInt32 nextT = TInt32.tensorOf(Shape.of(seqs.size(), width), DataBuffers.of(next, true, false));
+                TFloat32 maskT = TFloat32.tensorOf(Shape.of(seqs.size(), width),
+                        DataBuffers.of(inCompletion, true, false));
+                Result r = withLikelihood(l, l.session.runner().feed(l.tokens, tokens).feed(l.last, lastT), nextT,
+                        maskT).fetch(l.scores).run()) {
             TFloat32 s = (TFloat32) r.get(0); // [N]
             for (int i = 0; i < out.length; i++) {
                 out[i] = s.getFloat(i);
             }
         }
         return out;
+    }
+
+    private static Session.Runner withLikelihood(Loaded l, Session.Runner runner, TInt32 next, TFloat32 mask) {
+        return l.next == null ? runner : runner.feed(l.next, next).feed(l.nextInCompletion, mask);
     }
 
     private RewardScores scoreSteps(Loaded l, List<String> prompts, List<List<String>> steps) {

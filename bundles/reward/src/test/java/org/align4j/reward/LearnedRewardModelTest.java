@@ -75,6 +75,31 @@ class LearnedRewardModelTest {
         }
     }
 
+    /** {@code <eos> prompt completion <eos>}, as a reward stage reads it. */
+    private static List<Integer> outcomeSequence(PromptCompletion pc) {
+        List<Integer> seq = new ArrayList<>();
+        seq.add(TinyModels.TOKENIZER.eosId());
+        for (int id : TinyModels.TOKENIZER.encode(pc.prompt())) {
+            seq.add(id);
+        }
+        for (int id : TinyModels.TOKENIZER.encode(pc.completion())) {
+            seq.add(id);
+        }
+        seq.add(TinyModels.TOKENIZER.eosId());
+        return seq;
+    }
+
+    /** {@code rm.scoreTokens} of the batch's prompts and completions, encoded. */
+    private static RewardScores scoreTokens(LearnedRewardModel rm, List<PromptCompletion> batch) throws Exception {
+        List<int[]> p = new ArrayList<>();
+        List<int[]> c = new ArrayList<>();
+        for (PromptCompletion pc : batch) {
+            p.add(TinyModels.TOKENIZER.encode(pc.prompt()));
+            c.add(TinyModels.TOKENIZER.encode(pc.completion()));
+        }
+        return rm.scoreTokens(p, c);
+    }
+
     private static int[] ids(List<Integer> list) {
         return list.stream().mapToInt(Integer::intValue).toArray();
     }
@@ -95,15 +120,7 @@ class LearnedRewardModelTest {
             double maxDiff = 0;
             List<Double> expected = new ArrayList<>();
             for (int i = 0; i < BATCH.size(); i++) {
-                List<Integer> seq = new ArrayList<>();
-                seq.add(TinyModels.TOKENIZER.eosId());
-                for (int id : TinyModels.TOKENIZER.encode(BATCH.get(i).prompt())) {
-                    seq.add(id);
-                }
-                for (int id : TinyModels.TOKENIZER.encode(BATCH.get(i).completion())) {
-                    seq.add(id);
-                }
-                seq.add(TinyModels.TOKENIZER.eosId());
+                List<Integer> seq = outcomeSequence(BATCH.get(i));
                 Map<String, TensorData> params = new java.util.HashMap<>();
                 double[][] h = hidden(config, weights, ids(seq), params);
                 float[] w = params.get("reward.score_head.weight").values();
@@ -120,13 +137,58 @@ class LearnedRewardModelTest {
             assertNotEquals(a.scores()[0], a.scores()[1], "different texts score differently");
 
             // token ids give the same scores as text
-            List<int[]> p = new ArrayList<>();
-            List<int[]> c = new ArrayList<>();
-            for (PromptCompletion pc : BATCH) {
-                p.add(TinyModels.TOKENIZER.encode(pc.prompt()));
-                c.add(TinyModels.TOKENIZER.encode(pc.completion()));
+            assertArrayEquals(a.scores(), scoreTokens(rm, BATCH).scores(), 1e-5f);
+        }
+    }
+
+    @Test
+    void aLikelihoodScoreAddsTheModelsMeanLogProbabilityOfTheCompletion() throws Exception {
+        ModelConfig config = TinyModels.config(0).toBuilder().scoreLikelihood(true).build();
+        Path folder = TinyModels.write(dir.resolve("rm"), config, 13);
+        Map<String, TensorData> weights = TinyModels.weights(config, 13);
+        try (LearnedRewardModel rm = new LearnedRewardModel(folder, TinyModels.PARTS)) {
+            assertTrue(rm.config().scoreLikelihood(), "read back from config.json");
+            RewardScores a = rm.score(BATCH);
+            double maxDiff = 0;
+            for (int i = 0; i < BATCH.size(); i++) {
+                List<Integer> seq = outcomeSequence(BATCH.get(i));
+                int completionStart = 1 + TinyModels.TOKENIZER.encode(BATCH.get(i).prompt()).length;
+                Map<String, TensorData> params = new java.util.HashMap<>();
+                double[][] h = hidden(config, weights, ids(seq), params);
+                float[] w = params.get("reward.score_head.weight").values();
+                float[] emb = params.get("reward.tok_emb.weight").values(); // [V, d], tied: the LM head
+                int d = config.dModel();
+                int v = config.vocabSize();
+                double ref = params.get("reward.score_head.bias").values()[0];
+                for (int k = 0; k < d; k++) {
+                    ref += h[h.length - 1][k] * w[k];
+                }
+                // mean over the completion's tokens and the final <eos> of log softmax(h[j - 1] E^T)[token j]
+                double sum = 0;
+                for (int j = completionStart; j < seq.size(); j++) {
+                    double[] logits = new double[v];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int t = 0; t < v; t++) {
+                        for (int k = 0; k < d; k++) {
+                            logits[t] += h[j - 1][k] * emb[t * d + k];
+                        }
+                        max = Math.max(max, logits[t]);
+                    }
+                    double z = 0;
+                    for (int t = 0; t < v; t++) {
+                        z += Math.exp(logits[t] - max);
+                    }
+                    sum += logits[seq.get(j)] - max - Math.log(z);
+                }
+                ref += sum / (seq.size() - completionStart);
+                maxDiff = Math.max(maxDiff, Math.abs(ref - a.scores()[i]));
             }
-            assertArrayEquals(a.scores(), rm.scoreTokens(p, c).scores(), 1e-5f);
+            System.out.printf("likelihood scores %s: max |diff| to the double-precision reference %.3g%n",
+                    java.util.Arrays.toString(a.scores()), maxDiff);
+            assertTrue(maxDiff < 1e-4, "max |score - reference| = " + maxDiff);
+            float[] single = rm.score(List.of(BATCH.get(2))).scores();
+            assertEquals(a.scores()[2], single[0], 1e-5, "padding in a batch does not change a score");
+            assertArrayEquals(a.scores(), scoreTokens(rm, BATCH).scores(), 1e-5f);
         }
     }
 

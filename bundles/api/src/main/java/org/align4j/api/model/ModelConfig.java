@@ -13,7 +13,7 @@ import org.align4j.api.pipeline.Settings;
  * ffn          4 * d_model             context  128     norm      pre | post
  * norm_type    layernorm | rmsnorm     positions learned | sinusoidal
  * tie_embeddings true                  attention mha     norm_eps  1e-5    init_std 0.02
- * classes      0
+ * classes      0                       score_likelihood false
  * </pre>
  * {@code norm: pre} is GPT's {@code x + F(LNorm(x))} with a final norm before the head; {@code norm: post} is BERT's
  * {@code LNorm(F(x) + x)}.
@@ -22,6 +22,12 @@ import org.align4j.api.pipeline.Settings;
  * process reward model's correct / neutral / incorrect; 0 (the default) means no such head. It is set by the stage
  * that trains the head ({@code toBuilder().classes(3)}), not in the pipeline file's {@code model:} section, and
  * {@code config.json} holds it only when it is above 0 (a file without it reads as 0).
+ *
+ * <p>{@code score_likelihood} says how a reward model of this shape scores a completion: false (the default), by the
+ * scalar head at the completion's last token; true, by that plus the model's own mean log-probability of the
+ * completion's tokens ({@link Transformer#tokenLogProbs}, the LM head of the same weights). It is set by the reward
+ * stage that trains such a model ({@code likelihood: true}) and read by whatever scores with the saved model;
+ * {@code config.json} holds it only when true (a file without it reads as false).
  */
 public final class ModelConfig {
     /** Where each block normalises. */
@@ -47,6 +53,7 @@ public final class ModelConfig {
     private final float normEps;
     private final float initStd;
     private final int classes;
+    private final boolean scoreLikelihood;
 
     private ModelConfig(Builder b) {
         this.vocabSize = b.vocabSize;
@@ -63,6 +70,7 @@ public final class ModelConfig {
         this.normEps = b.normEps;
         this.initStd = b.initStd;
         this.classes = b.classes;
+        this.scoreLikelihood = b.scoreLikelihood;
         check(vocabSize > 0, "vocab_size", "must be > 0, got " + vocabSize);
         check(layers > 0, "layers", "must be > 0, got " + layers);
         check(dModel > 0, "d_model", "must be > 0, got " + dModel);
@@ -198,6 +206,16 @@ public final class ModelConfig {
     }
 
     /**
+     * Whether a reward model's score adds the model's mean log-probability of the completion's tokens to its scalar
+     * head (see the class comment).
+     *
+     * @since 1.2
+     */
+    public boolean scoreLikelihood() {
+        return scoreLikelihood;
+    }
+
+    /**
      * Trainable parameters of the language model: embeddings, blocks, the final norm (pre-norm only) and the LM head
      * when untied, plus the classification head ({@code d * classes + classes}) when {@code classes > 0}; the scalar
      * head of reward and value models excluded.
@@ -225,7 +243,7 @@ public final class ModelConfig {
     public Builder toBuilder() {
         return builder().vocabSize(vocabSize).layers(layers).dModel(dModel).heads(heads).ffn(ffn).context(context)
                 .norm(norm).normType(normType).positions(positions).tieEmbeddings(tieEmbeddings).attention(attention)
-                .normEps(normEps).initStd(initStd).classes(classes);
+                .normEps(normEps).initStd(initStd).classes(classes).scoreLikelihood(scoreLikelihood);
     }
 
     @Override
@@ -244,7 +262,7 @@ public final class ModelConfig {
                 + heads + ", ffn=" + ffn + ", context=" + context + ", norm=" + norm + ", norm_type=" + normType
                 + ", positions=" + positions + ", tie_embeddings=" + tieEmbeddings + ", attention=" + attention
                 + ", norm_eps=" + normEps + ", init_std=" + initStd + (classes > 0 ? ", classes=" + classes : "")
-                + "}";
+                + (scoreLikelihood ? ", score_likelihood=true" : "") + "}";
     }
 
     /** Builds a {@link ModelConfig}; unset values take the defaults in the class comment. */
@@ -263,6 +281,7 @@ public final class ModelConfig {
         private float normEps = 1e-5f;
         private float initStd = 0.02f;
         private int classes;
+        private boolean scoreLikelihood;
 
         public Builder vocabSize(int v) {
             vocabSize = v;
@@ -337,6 +356,12 @@ public final class ModelConfig {
          */
         public Builder classes(int v) {
             classes = v;
+            return this;
+        }
+
+        /** @since 1.2 */
+        public Builder scoreLikelihood(boolean v) {
+            scoreLikelihood = v;
             return this;
         }
 

@@ -75,6 +75,39 @@ public interface Transformer {
     Operand<TFloat32> lmLogits(Ops tf, Operand<TFloat32> hidden);
 
     /**
+     * The log-probability the language-model head gives each position's next token:
+     * {@code out[b, t] = log softmax(lmLogits(hidden)[b, t])[next[b, t]]}, in the stable log-softmax form. A reward
+     * model with {@link ModelConfig#scoreLikelihood()} averages it over a completion's tokens ({@link #meanLogProb}; the
+     * position before each token holds that token's probability).
+     *
+     * @param hidden {@code [B, T, d]}
+     * @param next {@code [B, T]} the token each position is to predict (any id at positions that are not read)
+     * @return {@code [B, T]}
+     * @since 1.2
+     */
+    default Operand<TFloat32> tokenLogProbs(Ops tf, Operand<TFloat32> hidden, Operand<TInt32> next) {
+        Operand<TFloat32> logp = tf.nn.logSoftmax(lmLogits(tf, hidden)); // [B, T, V]
+        Operand<TFloat32> pick = tf.oneHot(next, tf.constant(config().vocabSize()), tf.constant(1f),
+                tf.constant(0f)); // [B, T, V]
+        return tf.reduceSum(tf.math.mul(logp, pick), tf.constant(2)); // [B, T]
+    }
+
+    /**
+     * A reward model's likelihood term ({@link ModelConfig#scoreLikelihood()}): per row, the mean of
+     * {@link #tokenLogProbs} over the positions where {@code mask} is 1 (0 for a row without any).
+     *
+     * @param mask {@code [B, T]}: 1 at each position whose next token is one of the completion's
+     * @return {@code [B]}
+     * @since 1.2
+     */
+    default Operand<TFloat32> meanLogProb(Ops tf, Operand<TFloat32> hidden, Operand<TInt32> next,
+            Operand<TFloat32> mask) {
+        Operand<TFloat32> lp = tokenLogProbs(tf, hidden, next); // [B, T]
+        Operand<TFloat32> count = tf.math.maximum(tf.reduceSum(mask, tf.constant(1)), tf.constant(1f)); // [B]
+        return tf.math.div(tf.reduceSum(tf.math.mul(lp, mask), tf.constant(1)), count); // [B]
+    }
+
+    /**
      * The scalar head used by reward and value models: {@code hidden @ w + b}.
      *
      * @param hidden {@code [B, T, d]}

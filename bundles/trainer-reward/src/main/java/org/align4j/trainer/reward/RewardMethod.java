@@ -30,7 +30,8 @@ import org.tensorflow.types.TInt32;
 
 /**
  * What the four reward-model methods share: one trained model named {@code reward} (from the stage's {@code init:}),
- * sequences scored at their last token by the scalar head, batches in a seeded epoch order, and scoring of held-out
+ * sequences scored at their last token by the scalar head (plus, with {@link ModelConfig#scoreLikelihood()}, the
+ * model's mean log-probability of the completion's tokens), batches in a seeded epoch order, and scoring of held-out
  * examples. A subclass adds its family's inputs, loss and held-out metrics.
  */
 abstract class RewardMethod implements TrainingMethod {
@@ -44,6 +45,8 @@ abstract class RewardMethod implements TrainingMethod {
 
     Placeholder<TInt32> tokens; // [N, T]
     Placeholder<TInt32> last; // [N]: the position each row is scored at
+    Placeholder<TInt32> next; // [N, T]: the token after each position (score_likelihood)
+    Placeholder<TFloat32> nextInCompletion; // [N, T]: 1 where that token is one of the completion's
     Operand<TFloat32> scores; // [N]
     Transformer model;
     Operand<TFloat32> hidden; // [N, T, d]
@@ -80,7 +83,14 @@ abstract class RewardMethod implements TrainingMethod {
         Operand<TInt32> t = tf.gather(tf.shape(tokens), tf.constant(1), tf.constant(0)); // []
         Operand<TFloat32> pick = tf.oneHot(last, t, tf.constant(1f), tf.constant(0f)); // [N, T]
         scores = tf.reduceSum(tf.math.mul(all, pick), tf.constant(1)); // [N]
+        if (config.scoreLikelihood()) {
+            next = tf.withName("next_tokens").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
+            nextInCompletion = tf.withName("next_in_completion").placeholder(TFloat32.class,
+                    Placeholder.shape(Shape.of(-1, -1)));
+            scores = tf.math.add(scores, model.meanLogProb(tf, hidden, next, nextInCompletion)); // [N]
+        }
     }
+
 
     /** The objective of {@code result}, with the loss's metrics published at every step. */
     static Objective objective(LossResult result) {
@@ -105,8 +115,22 @@ abstract class RewardMethod implements TrainingMethod {
         if (training) {
             tokensPerStep = counted;
         }
-        return new Feeds().ints(tokens, b.rows(), b.tokens()).put(last,
+        Feeds f = new Feeds().ints(tokens, b.rows(), b.tokens()).put(last,
                 TInt32.tensorOf(Shape.of(b.rows()), DataBuffers.of(lastIndex, true, false)));
+        if (next != null) { // position j predicts token j + 1; completion tokens are the loss-masked ones
+            int n = b.rows();
+            int t = b.length();
+            int[] ids = new int[n * t];
+            float[] mask = new float[n * t];
+            for (int r = 0; r < n; r++) {
+                for (int j = 0; j + 1 < t; j++) {
+                    ids[r * t + j] = b.tokens()[r * t + j + 1];
+                    mask[r * t + j] = b.lossMask()[r * t + j + 1];
+                }
+            }
+            f.ints(next, n, ids).floats(nextInCompletion, Shape.of(n, t), mask);
+        }
+        return f;
     }
 
     /** The reward model's scores of {@code seqs}, in order, in chunks of twice the batch. */

@@ -10,6 +10,8 @@ import org.align4j.training.LoopSettings;
  * <pre>
  * loss: bradley-terry            # a loss of one of the four families; its family decides the data the stage reads
  * ratings: { min: 1, max: 5 }    # pointwise: ratings are mapped to [-1, 1] from this scale
+ * likelihood: false              # pairwise, listwise, pointwise: the score adds the model's own mean log-probability
+ *                                # of the completion's tokens to the scalar head (ModelConfig#scoreLikelihood)
  * chat_template: { ... }         # for conversational examples
  * </pre>
  */
@@ -18,9 +20,11 @@ final class RewardSettings {
     final double ratingMin;
     final double ratingMax;
     final ChatTemplate chat;
+    final boolean likelihood;
 
     RewardSettings(Settings s) {
-        loop = new LoopSettings(s, "loss", "ratings", "chat_template");
+        loop = new LoopSettings(s, "loss", "ratings", "chat_template", "likelihood");
+        likelihood = s.getBoolean("likelihood", false);
         Settings ratings = s.section("ratings").checkKnown("min", "max");
         ratingMin = ratings.getDouble("min", 1.0);
         ratingMax = ratings.getDouble("max", 5.0);
