@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 import org.align4j.api.metrics.MetricNames;
 import org.align4j.api.metrics.TrainingEvent;
@@ -24,6 +25,7 @@ import org.align4j.api.model.WeightStore;
 import org.align4j.api.optim.LearningRateSchedule;
 import org.align4j.api.optim.Optimizer;
 import org.align4j.api.optim.OptimizerStep;
+import org.align4j.api.pipeline.Settings;
 import org.align4j.api.runtime.TensorFlowRuntime;
 import org.align4j.api.train.TrainingContext;
 import org.align4j.api.train.TrainingResult;
@@ -161,6 +163,14 @@ public final class TrainingLoop {
                 || !method.name().equals(last.get().state().get("trainer"))) {
             return Optional.empty();
         }
+        String was = last.get().state().get(SETTINGS);
+        String now = settingsFingerprint(ctx.settings());
+        if (was != null && !was.equals(now)) { // a checkpoint of before the key existed is taken as it is
+            throw new IllegalStateException("the stage's settings changed since it completed at step " + cfg.steps
+                    + " (" + last.get().location() + "), so its model is not what they describe; delete "
+                    + ctx.workDir() + " to train it again with the new settings, or put the old ones back"
+                    + " (log_every, eval and checkpoint may change freely)");
+        }
         Path output = null;
         for (ModelSpec m : specs) {
             if (m.output() != null) {
@@ -187,6 +197,51 @@ public final class TrainingLoop {
 
     /** Checkpoint state: the stage ran to its end (its final evaluation is in the {@code metric.*} entries). */
     static final String COMPLETED = "completed";
+    /** Checkpoint state: {@link #settingsFingerprint} of the stage's settings when it was saved. */
+    static final String SETTINGS = "settings";
+    /** Stage keys that change what is reported, never what is trained. */
+    private static final Set<String> UNTRAINED_KEYS = Set.of("log_every", "eval", "checkpoint");
+
+    /**
+     * A SHA-256 of the stage's settings in a canonical form (keys sorted at every level), leaving out
+     * {@code log_every}, {@code eval} and {@code checkpoint}: a completed stage whose settings differ from the ones
+     * it was trained with is refused instead of being taken for done.
+     */
+    static String settingsFingerprint(Settings settings) {
+        Map<String, Object> all = new TreeMap<>(settings.asMap());
+        all.keySet().removeAll(UNTRAINED_KEYS);
+        StringBuilder b = new StringBuilder();
+        canonical(all, b);
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(
+                    b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void canonical(Object o, StringBuilder b) {
+        if (o instanceof Map<?, ?> m) {
+            b.append('{');
+            new TreeMap<>(m.entrySet().stream().collect(java.util.stream.Collectors.toMap(
+                    e -> String.valueOf(e.getKey()), Map.Entry::getValue))).forEach((k, v) -> {
+                        b.append(k).append('=');
+                        canonical(v, b);
+                        b.append(';');
+                    });
+            b.append('}');
+        } else if (o instanceof List<?> l) {
+            b.append('[');
+            l.forEach(x -> {
+                canonical(x, b);
+                b.append(',');
+            });
+            b.append(']');
+        } else {
+            b.append(o == null ? "null" : o.getClass().getSimpleName() + ":" + o);
+        }
+    }
     static final String METRIC = "metric.";
 
     private BuiltGroup buildGroup(Ops tf, Graph g, Objective.Group group, boolean first, List<ModelSpec> specs,
@@ -448,6 +503,7 @@ public final class TrainingLoop {
         state.put("seed", Long.toString(ctx.seed()));
         state.put("data_position", Long.toString(step)); // a method's batch of step k is a function of (seed, k)
         state.put("trainer", method.name());
+        state.put(SETTINGS, settingsFingerprint(ctx.settings()));
         method.state().forEach((k, v) -> state.put("method." + k, v));
         if (finalMetrics != null) {
             state.put(COMPLETED, "true");

@@ -22,6 +22,7 @@ import org.align4j.api.metrics.TrainingEvent;
 import org.align4j.api.model.Checkpoint;
 import org.align4j.api.model.TensorData;
 import org.align4j.api.model.Transformer;
+import org.align4j.api.pipeline.Settings;
 import org.align4j.api.train.TrainingResult;
 import org.align4j.model.CheckpointStoreImpl;
 import org.align4j.model.SafetensorsWeightStore;
@@ -291,6 +292,33 @@ class TrainingLoopTest {
         assertEquals(0, m3.batchCalls, "no batch is read");
         assertEquals(Map.of("served", "2", "note", "served 2 batches"), m3.restored);
         assertSameWeights(written, WEIGHTS.load(tmp.resolve("model/model.safetensors")).tensors(), "rewritten");
+    }
+
+    @Test
+    void aCompletedStageWhoseSettingsChangedIsRefusedNotTakenForDone() throws Exception {
+        assertEquals(TrainingResult.Status.COMPLETED, run(new TestContext(tmp, 5, stage(2)), TinyMethod.policy(5))
+                .status());
+
+        // what is only reported may change: the stage is still done
+        Map<String, Object> reported = stage(2);
+        reported.put("log_every", 7);
+        reported.put("eval", Map.of("every", 1, "batches", 1));
+        TestContext same = new TestContext(tmp, 5, reported);
+        TinyMethod m = TinyMethod.policy(5);
+        assertEquals(TrainingResult.Status.COMPLETED, run(same, m).status());
+        assertEquals(0, m.batchCalls, "no batch is read");
+
+        // what is trained may not: a new learning rate is refused, naming the folder to delete
+        Map<String, Object> changed = stage(2);
+        changed.put("optimizer", Map.of("name", "adamw", "lr", 0.01, "warmup", 1, "schedule", "cosine"));
+        TinyMethod m2 = TinyMethod.policy(5);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> run(new TestContext(tmp, 5, changed), m2));
+        assertTrue(e.getMessage().contains("settings changed since it completed at step 2")
+                && e.getMessage().contains("delete " + tmp), e.getMessage());
+        assertEquals(0, m2.batchCalls, "nothing is trained over the completed model");
+        assertEquals(TrainingLoop.settingsFingerprint(Settings.of("a.yaml", stage(2))),
+                TrainingLoop.settingsFingerprint(Settings.of("b.yaml", reported)), "reporting keys are left out");
     }
 
     @Test
