@@ -76,6 +76,30 @@ public final class Align4jOptions {
         return options(o.toArray(new Option[0]));
     }
 
+    /**
+     * A pipeline of a tiny pre-training stage and a reward stage started from it ({@code init: stage-0}): the
+     * {@code run:} line, the model's context, then the reward stage's own lines (loss, data, optimizer, ...).
+     */
+    public static String tinyRewardPipeline(String runLine, int context, String... rewardLines) {
+        List<String> lines = new ArrayList<>(List.of(runLine,
+                "model: { layers: 1, d_model: 32, heads: 2, context: " + context + " }",
+                "data:",
+                "  generate: { name: arithmetic, count: 1500, max_operand: 9 }",
+                "  validation_fraction: 0.1",
+                "  tokenizer: { type: bpe, vocab: 300 }",
+                "stages:",
+                "  - trainer: pretrain",
+                "    loss: causal-lm",
+                "    optimizer: { name: adamw, lr: 3.0e-3 }",
+                "    steps: 20",
+                "    batch: 8",
+                "  - trainer: reward",
+                "    init: stage-0"));
+        lines.addAll(List.of(rewardLines));
+        lines.add("");
+        return String.join("\n", lines);
+    }
+
     /** A small pre-training pipeline file, fast enough for a test, written to {@code dir/pipeline.yaml}. */
     public static Path tinyPipeline(Path dir, String attention, int steps) throws IOException {
         String yaml = String.join("\n",

@@ -109,6 +109,70 @@ public class RewardConfigIT {
         await(() -> versions("panel").isEmpty(), () -> "the ensemble stayed after its file was deleted");
     }
 
+    @Test
+    public void aLikelihoodRewardModelScoresAsItsStageDid() throws Exception {
+        Path dir = Align4jOptions.scratch("reward-likelihood-run");
+        Path deploy = Paths.get(context.getProperty("felix.fileinstall.dir"));
+        List<String[]> held = new ArrayList<>(); // prompt, chosen, rejected
+        List<String> train = new ArrayList<>();
+        for (int a = 1; a <= 9; a++) {
+            for (int b = 1; b <= 3; b++) {
+                String prompt = "Q: " + a + "+" + b + "=?\\n";
+                String right = "1. " + a + "+" + b + "=" + (a + b) + ", write " + (a + b) + "\\nA: " + (a + b);
+                String wrong = "1. " + a + "+" + b + "=" + (a + b + 1) + "\\nA: " + (a + b + 1);
+                String line = "{\"prompt\": \"" + prompt + "\", \"chosen\": \"" + right + "\", \"rejected\": \""
+                        + wrong + "\"}";
+                if (b == 3) {
+                    held.add(new String[] {prompt.replace("\\n", "\n"), right.replace("\\n", "\n"),
+                            wrong.replace("\\n", "\n")});
+                    Files.writeString(dir.resolve("held.jsonl"), line + "\n", StandardCharsets.UTF_8,
+                            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                } else {
+                    train.add(line);
+                }
+            }
+        }
+        Files.write(dir.resolve("train.jsonl"), train, StandardCharsets.UTF_8);
+        Path file = dir.resolve("pipeline.yaml");
+        Files.writeString(file, Align4jOptions.tinyRewardPipeline(
+                "run: { name: tiny-likelihood, workdir: '" + dir.resolve("run") + "', seed: 5 }", 48,
+                "    loss: bradley-terry",
+                "    likelihood: true",
+                "    data: { train: '" + dir.resolve("train.jsonl") + "', validation_file: '" + dir.resolve("held.jsonl")
+                        + "' }",
+                "    optimizer: { name: adamw, lr: 1.0e-3 }",
+                "    steps: 10",
+                "    batch: 8"), StandardCharsets.UTF_8);
+        org.align4j.api.train.TrainingResult reward = pipelines.run(file, Map.of()).stages().get(1);
+        assertTrue(Files.readString(reward.output().resolve("config.json")).contains("\"score_likelihood\" : true"));
+        double margin = reward.metrics().get("eval_margin"); // the stage's mean of r_chosen - r_rejected, held out
+
+        Path cfg = deploy.resolve("org.align4j.reward.learned-likely.cfg");
+        Files.writeString(cfg, "folder = " + reward.output().toString().replace("\\", "/") + "\nname = likely\n",
+                StandardCharsets.UTF_8);
+        try {
+            await(() -> versions("likely").equals(List.of("1")), () -> "never registered: " + rewards.models(null));
+            List<PromptCompletion> chosen = new ArrayList<>();
+            List<PromptCompletion> rejected = new ArrayList<>();
+            for (String[] h : held) {
+                chosen.add(new PromptCompletion(h[0], h[1]));
+                rejected.add(new PromptCompletion(h[0], h[2]));
+            }
+            RewardModels.Lease lease = rewards.lease("likely", Optional.empty());
+            float[] c = lease.score(chosen).scores().scores();
+            float[] r = lease.score(rejected).scores().scores();
+            double served = 0;
+            for (int i = 0; i < c.length; i++) {
+                served += c[i] - r[i];
+            }
+            served /= c.length;
+            System.out.printf("held-out margin: %.6f in the stage, %.6f from the service%n", margin, served);
+            assertEquals("the service scores as the stage did", margin, served, 1e-4 * Math.max(1, Math.abs(margin)));
+        } finally {
+            Files.delete(cfg);
+        }
+    }
+
     private List<String> versions(String name) {
         List<String> out = new ArrayList<>();
         for (RewardModelInfo m : rewards.models("(" + RewardModel.NAME + "=" + name + ")")) {

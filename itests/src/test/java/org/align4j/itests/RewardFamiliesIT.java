@@ -53,28 +53,13 @@ public class RewardFamiliesIT {
         Path dir = Align4jOptions.scratch("reward-families");
         Map<String, Path> data = feedback(dir);
         Path file = dir.resolve("pipeline.yaml");
-        Files.writeString(file, String.join("\n",
-                "run: { name: tiny-reward, seed: 5 }",
-                "model: { layers: 1, d_model: 32, heads: 2, context: 32 }",
-                "data:",
-                "  generate: { name: arithmetic, count: 1500, max_operand: 9 }",
-                "  validation_fraction: 0.1",
-                "  tokenizer: { type: bpe, vocab: 300 }",
-                "stages:",
-                "  - trainer: pretrain",
-                "    loss: causal-lm",
-                "    optimizer: { name: adamw, lr: 3.0e-3 }",
-                "    steps: 20",
-                "    batch: 8",
-                "  - trainer: reward",
-                "    init: stage-0",
+        Files.writeString(file, Align4jOptions.tinyRewardPipeline("run: { name: tiny-reward, seed: 5 }", 32,
                 "    loss: bradley-terry",
                 "    data: { train: '" + data.get("pairwise") + "' }",
                 "    optimizer: { name: adamw, lr: 3.0e-3, warmup: 5 }",
                 "    steps: 60",
                 "    batch: 8",
-                "    eval: { every: 60, at_start: true }",
-                ""));
+                "    eval: { every: 60, at_start: true }"));
         Map<String, String[]> families = Map.of(
                 "pairwise", new String[] {"bradley-terry", "eval_accuracy"},
                 "listwise", new String[] {"plackett-luce", "eval_kendall_tau"},
