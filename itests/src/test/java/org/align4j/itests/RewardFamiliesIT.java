@@ -64,9 +64,11 @@ public class RewardFamiliesIT {
                 "pairwise", new String[] {"bradley-terry", "eval_accuracy"},
                 "listwise", new String[] {"plackett-luce", "eval_kendall_tau"},
                 "pointwise", new String[] {"mse", "eval_pearson"},
-                "process", new String[] {"step-cross-entropy", "eval_step_f1"});
+                "process", new String[] {"step-cross-entropy", "eval_step_f1"},
+                "process+likelihood", new String[] {"step-cross-entropy", "eval_step_f1"});
         for (Map.Entry<String, String[]> f : families.entrySet()) {
-            String family = f.getKey();
+            boolean likelihood = f.getKey().endsWith("+likelihood");
+            String family = f.getKey().replace("+likelihood", "");
             String loss = f.getValue()[0];
             String metric = f.getValue()[1];
             List<TrainingEvent> events = new CopyOnWriteArrayList<>();
@@ -76,8 +78,11 @@ public class RewardFamiliesIT {
             try {
                 // pairwise: held-out examples from a file of their own; the others: a split of the training file
                 Map<String, String> overrides = new java.util.HashMap<>(Map.of("run.workdir",
-                        dir.resolve("run-" + family).toString(), "stages[1].loss", loss, "stages[1].data.train",
-                        data.get(family).toString()));
+                        dir.resolve("run-" + family + (likelihood ? "-likelihood" : "")).toString(), "stages[1].loss",
+                        loss, "stages[1].data.train", data.get(family).toString()));
+                if (likelihood) {
+                    overrides.put("stages[1].likelihood", "true");
+                }
                 if (family.equals("pairwise")) {
                     overrides.put("stages[1].data.validation_file", data.get("pairwise-held").toString());
                 } else {
@@ -92,9 +97,9 @@ public class RewardFamiliesIT {
             List<Double> values = events.stream().filter(e -> e.kind() == TrainingEvent.Kind.EVALUATION
                     && "1:reward".equals(e.stage())).map(e -> e.metrics().get(metric)).collect(Collectors.toList());
             assertEquals(family + ": " + values, 2, values.size());
-            System.out.println("reward model, " + family + " (" + loss + "): " + metric + " " + values.get(0) + " -> "
+            System.out.println("reward model, " + f.getKey() + " (" + loss + "): " + metric + " " + values.get(0) + " -> "
                     + values.get(1));
-            assertTrue(family + ": " + metric + " did not improve: " + values, values.get(1) > values.get(0));
+            assertTrue(f.getKey() + ": " + metric + " did not improve: " + values, values.get(1) > values.get(0));
             String messages = events.stream().filter(e -> e.kind() == TrainingEvent.Kind.MESSAGE)
                     .map(TrainingEvent::message).collect(Collectors.joining("\n"));
             assertTrue(messages, messages.contains("reward: " + family + " loss " + loss));
@@ -104,7 +109,11 @@ public class RewardFamiliesIT {
                         && e.message().contains("held-out data: 40 examples from " + data.get("pairwise-held"))));
             }
             if (family.equals("process")) {
-                assertTrue(messages, messages.contains("cls_head.weight, reward.cls_head.bias from the seed"));
+                assertTrue(messages, messages.contains(likelihood
+                        ? "cls_head.weight, reward.cls_head.bias, reward.cls_head.likelihood from the seed"
+                        : "cls_head.weight, reward.cls_head.bias from the seed"));
+                assertEquals(likelihood, Files.readString(reward.output().resolve("config.json")).contains(
+                        "\"score_likelihood\" : true"));
             }
         }
     }

@@ -56,6 +56,8 @@ import org.tensorflow.types.TInt32;
  * score_head.weight               [d]         N(0, std)   the scalar head, always present
  * score_head.bias                 [1]         0
  * cls_head.weight                 [d, C]      N(0, std)   the classification head, only when classes C &gt; 0
+ * cls_head.likelihood             [2, C]      0           its likelihood weights, only with classes &gt; 0 and
+ *                                                         score_likelihood
  * cls_head.bias                   [C]         0
  * </pre>
  * {@code decay} is true exactly for matmul weights: q/k/v/o, fc/proj, lm_head (or the tied tok_emb), score_head and
@@ -123,6 +125,7 @@ final class DecoderTransformer implements Transformer {
     private final Variable<TFloat32> scoreW;
     private final Variable<TFloat32> scoreB;
     private final Variable<TFloat32> clsW; // null when classes = 0
+    private final Variable<TFloat32> clsLik; // [2, C]; null unless classes > 0 and score_likelihood
     private final Variable<TFloat32> clsB;
 
     DecoderTransformer(Ops tf, String prefix, ModelConfig config, AttentionKernel attention) {
@@ -186,6 +189,10 @@ final class DecoderTransformer implements Transformer {
             clsW = null;
             clsB = null;
         }
+        // a process reward model scoring with its likelihood: weights of each step's [min, mean] token log-prob
+        clsLik = classes > 0 && config.scoreLikelihood()
+                ? add(scope, "cls_head.likelihood", Shape.of(2, classes), false, Initializer.Kind.ZEROS)
+                : null;
         List<Parameter> ps = new ArrayList<>();
         for (Slot s : slots) {
             ps.add(s.parameter);
@@ -438,6 +445,16 @@ final class DecoderTransformer implements Transformer {
         Operand<TFloat32> h = tf.reshape(hidden, tf.constant(new int[] {-1, d})); // [N, d]
         Operand<TFloat32> logits = linear(tf, h, clsW, clsB); // [N, C]
         return tf.reshape(logits, withLast(tf, batchTime(tf, hidden), config.classes())); // [B, T, C]
+    }
+
+    @Override
+    public Operand<TFloat32> classifyLikelihood(Ops tf, Operand<TFloat32> features) {
+        if (clsLik == null) {
+            return Transformer.super.classifyLikelihood(tf, features);
+        }
+        Operand<TFloat32> f = tf.reshape(features, tf.constant(new int[] {-1, 2})); // [N, 2]
+        Operand<TFloat32> out = tf.linalg.matMul(f, clsLik); // [N, C]
+        return tf.reshape(out, withLast(tf, batchTime(tf, features), config.classes())); // [B, S, C]
     }
 
     @Override

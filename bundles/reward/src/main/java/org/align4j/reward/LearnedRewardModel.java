@@ -48,7 +48,9 @@ import org.tensorflow.types.TInt32;
  * incorrect, {@code sigmoid(z)} with the correctness logit {@code z = logit[correct] - logit[incorrect]} (the first
  * and the last logit, as the {@code step-binary} loss reads them; for a one-logit head, {@code z = logit[0]}). The
  * outcome score is the lowest step score (a solution is as good as its worst step): the process trainer does not
- * train the scalar head, so it is not read. A sequence longer than the context is cut from the left; if a step's
+ * train the scalar head, so it is not read. With {@code config.score_likelihood} the step logits add
+ * {@code [min, mean] @ cls_head.likelihood}: the lowest and the mean log-probability of the step's tokens, as the
+ * process trainer computes them. A sequence longer than the context is cut from the left; if a step's
  * separator would be cut, the call fails naming the element.
  *
  * <p>{@link #scoreTokens}: an outcome model reads the ids as given ({@code <eos> prompt completion <eos>}); a process
@@ -118,6 +120,7 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
         Placeholder<TInt32> last; // [N]
         Placeholder<TInt32> next; // [N, T] with score_likelihood
         Placeholder<TFloat32> nextInCompletion; // [N, T] with score_likelihood
+        Placeholder<TFloat32> stepTokens; // [N, S, T] with score_likelihood (process)
         Placeholder<TInt32> positions; // [N, S]
         Operand<TFloat32> scores; // [N]
         Operand<TFloat32> stepLogits; // [N, S, C]
@@ -201,6 +204,13 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             Operand<TFloat32> logits = model.classify(tf, hidden); // [N, T, C]
             Operand<TFloat32> at = tf.oneHot(l.positions, t, tf.constant(1f), tf.constant(0f)); // [N, S, T]
             l.stepLogits = tf.train.batchMatMul(at, logits, TFloat32.class); // [N, S, C]
+            if (config.scoreLikelihood()) { // the trainer's rule: each step's [min, mean] token log-prob, weighted
+                l.next = tf.withName("next_tokens").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
+                l.stepTokens = tf.withName("step_tokens").placeholder(TFloat32.class,
+                        Placeholder.shape(Shape.of(-1, -1, -1)));
+                l.stepLogits = tf.math.add(l.stepLogits, model.classifyLikelihood(tf,
+                        model.stepLogProbFeatures(tf, hidden, l.next, l.stepTokens))); // [N, S, C]
+            }
         } else {
             l.last = tf.withName("last").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
             Operand<TFloat32> all = model.scalar(tf, hidden); // [N, T]
@@ -340,6 +350,7 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
         }
         List<int[]> seqs = new ArrayList<>();
         List<int[]> seps = new ArrayList<>();
+        int[] firstStep = new int[n]; // where each sequence's first step starts
         int width = 1;
         int s = 1;
         for (int i = 0; i < n; i++) {
@@ -348,6 +359,7 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             for (int id : l.tokenizer.encode(prompts.get(i))) {
                 ids.add(id);
             }
+            firstStep[i] = ids.size();
             int[] pos = new int[steps.get(i).size()];
             for (int j = 0; j < pos.length; j++) {
                 for (int id : l.tokenizer.encode(steps.get(i).get(j))) {
@@ -369,6 +381,7 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             for (int j = 0; j < pos.length; j++) {
                 pos[j] -= cut;
             }
+            firstStep[i] -= cut;
             seqs.add(seq);
             seps.add(pos);
             width = Math.max(width, seq.length);
@@ -381,12 +394,31 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             System.arraycopy(seqs.get(i), 0, flat, i * width, seqs.get(i).length);
             System.arraycopy(seps.get(i), 0, positions, i * s, seps.get(i).length);
         }
+        // with score_likelihood, as the trainer: position j - 1 predicts token j of step k, up to its separator
+        int[] next = new int[n * width];
+        float[] mark = new float[l.stepTokens == null ? 0 : n * s * width];
+        for (int i = 0; l.stepTokens != null && i < n; i++) {
+            int[] seq = seqs.get(i);
+            int[] pos = seps.get(i);
+            for (int j = 1; j < seq.length; j++) {
+                next[i * width + j - 1] = seq[j];
+            }
+            for (int k = 0; k < pos.length; k++) {
+                for (int j = Math.max(1, k == 0 ? firstStep[i] : pos[k - 1] + 1); j < pos[k]; j++) {
+                    mark[(i * s + k) * width + j - 1] = 1f;
+                }
+            }
+        }
         float[] outcome = new float[n];
         List<float[]> stepScores = new ArrayList<>();
         try (TInt32 tokens = TInt32.tensorOf(Shape.of(n, width), DataBuffers.of(flat, true, false));
                 TInt32 pos = TInt32.tensorOf(Shape.of(n, s), DataBuffers.of(positions, true, false));
-                Result r = l.session.runner().feed(l.tokens, tokens).feed(l.positions, pos).fetch(l.stepLogits)
-                        .run()) {
+                TInt32 nextT = TInt32.tensorOf(Shape.of(n, width), DataBuffers.of(next, true, false));
+                TFloat32 markT = TFloat32.tensorOf(l.stepTokens == null ? Shape.of(0) : Shape.of(n, s, width),
+                        DataBuffers.of(mark, true, false));
+                Result r = (l.stepTokens == null ? l.session.runner() : l.session.runner().feed(l.next, nextT)
+                        .feed(l.stepTokens, markT)).feed(l.tokens, tokens).feed(l.positions, pos)
+                        .fetch(l.stepLogits).run()) {
             TFloat32 logits = (TFloat32) r.get(0); // [N, S, C]
             int c = (int) logits.shape().get(2);
             for (int i = 0; i < n; i++) {

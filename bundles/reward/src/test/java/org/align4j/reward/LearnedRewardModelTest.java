@@ -75,6 +75,24 @@ class LearnedRewardModelTest {
         }
     }
 
+    /** {@code log softmax(h E^T)[token]} in double: the tied LM head's log-probability of {@code token}. */
+    private static double logProb(double[] h, float[] emb, int vocab, int token) {
+        int d = h.length;
+        double[] logits = new double[vocab];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int t = 0; t < vocab; t++) {
+            for (int k = 0; k < d; k++) {
+                logits[t] += h[k] * emb[t * d + k];
+            }
+            max = Math.max(max, logits[t]);
+        }
+        double z = 0;
+        for (int t = 0; t < vocab; t++) {
+            z += Math.exp(logits[t] - max);
+        }
+        return logits[token] - max - Math.log(z);
+    }
+
     /** {@code <eos> prompt completion <eos>}, as a reward stage reads it. */
     private static List<Integer> outcomeSequence(PromptCompletion pc) {
         List<Integer> seq = new ArrayList<>();
@@ -166,19 +184,7 @@ class LearnedRewardModelTest {
                 // mean over the completion's tokens and the final <eos> of log softmax(h[j - 1] E^T)[token j]
                 double sum = 0;
                 for (int j = completionStart; j < seq.size(); j++) {
-                    double[] logits = new double[v];
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int t = 0; t < v; t++) {
-                        for (int k = 0; k < d; k++) {
-                            logits[t] += h[j - 1][k] * emb[t * d + k];
-                        }
-                        max = Math.max(max, logits[t]);
-                    }
-                    double z = 0;
-                    for (int t = 0; t < v; t++) {
-                        z += Math.exp(logits[t] - max);
-                    }
-                    sum += logits[seq.get(j)] - max - Math.log(z);
+                    sum += logProb(h[j - 1], emb, v, seq.get(j));
                 }
                 ref += sum / (seq.size() - completionStart);
                 maxDiff = Math.max(maxDiff, Math.abs(ref - a.scores()[i]));
@@ -199,13 +205,31 @@ class LearnedRewardModelTest {
 
     @Test
     void aOneLogitProcessModelReadsThatLogit() throws Exception {
-        processScores(1);
+        processScores(1, false);
+    }
+
+    @Test
+    void aProcessModelWithLikelihoodAddsEachStepsWeightedLogProbabilities() throws Exception {
+        processScores(3, true);
     }
 
     private void processScores(int classes) throws Exception {
-        ModelConfig config = TinyModels.config(classes);
-        Path folder = TinyModels.write(dir.resolve("prm" + classes), config, 5);
-        Map<String, TensorData> weights = TinyModels.weights(config, 5);
+        processScores(classes, false);
+    }
+
+    private void processScores(int classes, boolean likelihood) throws Exception {
+        ModelConfig config = TinyModels.config(classes).toBuilder().scoreLikelihood(likelihood).build();
+        Map<String, TensorData> weights = new java.util.HashMap<>(TinyModels.weights(config, 5));
+        if (likelihood) { // seeded as 0: give the [min, mean] weights values that matter
+            assertEquals(config.parameterCount(), weights.entrySet().stream().filter(e -> !e.getKey().contains(
+                    "score_head")).mapToLong(e -> e.getValue().values().length).sum(), "parameter count");
+            float[] lik = new float[2 * classes];
+            for (int k = 0; k < lik.length; k++) {
+                lik[k] = 0.3f * (k + 1) * (k % 2 == 0 ? 1 : -1);
+            }
+            weights.put("reward.cls_head.likelihood", new TensorData(new long[] {2, classes}, lik));
+        }
+        Path folder = TinyModels.write(dir.resolve("prm" + classes + likelihood), config, weights);
         int sep = TinyModels.TOKENIZER.specialTokens().id(SpecialTokens.STEP).orElseThrow();
         try (LearnedRewardModel rm = new LearnedRewardModel(folder, TinyModels.PARTS)) {
             RewardScores r = rm.score(BATCH);
@@ -239,6 +263,23 @@ class LearnedRewardModelTest {
                         logit[cl] = bias[cl];
                         for (int k = 0; k < config.dModel(); k++) {
                             logit[cl] += h[at.get(j)][k] * w[k * classes + cl];
+                        }
+                    }
+                    if (likelihood) { // + [min, mean] of log p(token) over the step's tokens, @ [2, C]
+                        int from = j == 0 ? 1 + TinyModels.TOKENIZER.encode(BATCH.get(i).prompt()).length
+                                : at.get(j - 1) + 1;
+                        double lo = 0;
+                        double sum = 0;
+                        for (int t = from; t < at.get(j); t++) {
+                            double lp = logProb(h[t - 1], params.get("reward.tok_emb.weight").values(),
+                                    config.vocabSize(), seq.get(t));
+                            lo = Math.min(lo, lp);
+                            sum += lp;
+                        }
+                        double mean = at.get(j) > from ? sum / (at.get(j) - from) : 0;
+                        float[] lik = params.get("reward.cls_head.likelihood").values();
+                        for (int cl = 0; cl < classes; cl++) {
+                            logit[cl] += lo * lik[cl] + mean * lik[classes + cl];
                         }
                     }
                     double z = classes == 1 ? logit[0] : logit[0] - logit[classes - 1];

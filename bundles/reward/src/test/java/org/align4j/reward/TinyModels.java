@@ -58,10 +58,15 @@ final class TinyModels {
 
     /** Writes config.json, model.safetensors and tokenizer.json into {@code folder}. */
     static Path write(Path folder, ModelConfig config, long seed) throws IOException {
+        return write(folder, config, weights(config, seed));
+    }
+
+    /** Writes config.json, these weights and tokenizer.json into {@code folder}. */
+    static Path write(Path folder, ModelConfig config, Map<String, TensorData> weights) throws IOException {
         Files.createDirectories(folder);
         SafetensorsWeightStore store = new SafetensorsWeightStore();
         store.saveConfig(folder.resolve(LearnedRewardModel.CONFIG), config);
-        store.save(folder.resolve(LearnedRewardModel.WEIGHTS), weights(config, seed), Map.of());
+        store.save(folder.resolve(LearnedRewardModel.WEIGHTS), weights, Map.of());
         TOKENIZER.save(folder.resolve(LearnedRewardModel.TOKENIZER));
         return folder;
     }

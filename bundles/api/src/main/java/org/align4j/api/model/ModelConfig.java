@@ -217,7 +217,8 @@ public final class ModelConfig {
 
     /**
      * Trainable parameters of the language model: embeddings, blocks, the final norm (pre-norm only) and the LM head
-     * when untied, plus the classification head ({@code d * classes + classes}) when {@code classes > 0}; the scalar
+     * when untied, plus the classification head ({@code d * classes + classes}, and {@code 2 * classes} likelihood
+     * weights with {@code score_likelihood}) when {@code classes > 0}; the scalar
      * head of reward and value models excluded.
      */
     public long parameterCount() {
@@ -237,6 +238,9 @@ public final class ModelConfig {
             n += (long) vocabSize * d;
         }
         n += d * classes + classes; // classification head: weight [d, C], bias [C]
+        if (scoreLikelihood) {
+            n += 2L * classes; // its likelihood weights [2, C] (none without the head)
+        }
         return n;
     }
 

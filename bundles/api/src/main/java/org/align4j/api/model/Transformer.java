@@ -128,6 +128,41 @@ public interface Transformer {
      */
     Operand<TFloat32> classify(Ops tf, Operand<TFloat32> hidden);
 
+    /**
+     * A process reward model's likelihood features ({@link ModelConfig#scoreLikelihood()} with a classification head):
+     * per step, the lowest and the mean {@link #tokenLogProbs} over the positions that predict its tokens (0 and 0 for
+     * a step without any).
+     *
+     * @param stepTokens {@code [B, S, T]}: 1 at each position whose next token is one of step {@code s}'s
+     * @return {@code [B, S, 2]}: {@code [min, mean]}
+     * @since 1.2
+     */
+    default Operand<TFloat32> stepLogProbFeatures(Ops tf, Operand<TFloat32> hidden, Operand<TInt32> next,
+            Operand<TFloat32> stepTokens) {
+        Operand<TFloat32> lp = tf.expandDims(tokenLogProbs(tf, hidden, next), tf.constant(1)); // [B, 1, T]
+        Operand<TFloat32> count = tf.reduceSum(stepTokens, tf.constant(2)); // [B, S]
+        Operand<TFloat32> mean = tf.math.div(tf.reduceSum(tf.math.mul(lp, stepTokens), tf.constant(2)),
+                tf.math.maximum(count, tf.constant(1f))); // [B, S]
+        Operand<TFloat32> outside = tf.math.mul(tf.math.sub(tf.constant(1f), stepTokens), tf.constant(1e9f));
+        Operand<TFloat32> min = tf.math.minimum(tf.reduceMin(tf.math.add(tf.math.mul(lp, stepTokens), outside),
+                tf.constant(2)), tf.constant(0f)); // [B, S]: log-probabilities are <= 0; a step without tokens: 0
+        return tf.stack(List.of(min, mean), org.tensorflow.op.core.Stack.axis(2L)); // [B, S, 2]
+    }
+
+    /**
+     * The classification head's likelihood term: {@code features @ cls_head.likelihood} ({@code [2, C]}), added to
+     * a process model's step logits when the model has {@link ModelConfig#scoreLikelihood()}.
+     *
+     * @param features {@code [B, S, 2]} from {@link #stepLogProbFeatures}
+     * @return {@code [B, S, C]}
+     * @throws IllegalStateException when the model has no such parameter
+     * @since 1.2
+     */
+    default Operand<TFloat32> classifyLikelihood(Ops tf, Operand<TFloat32> features) {
+        throw new IllegalStateException("this model has no likelihood weights in its classification head (it needs"
+                + " classes > 0 and score_likelihood)");
+    }
+
     /** Every trainable variable, in a stable order, with the names weights files use. */
     List<Parameter> parameters();
 

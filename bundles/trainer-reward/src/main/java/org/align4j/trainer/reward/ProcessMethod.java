@@ -42,11 +42,14 @@ final class ProcessMethod extends RewardMethod {
         final TokenSequence sequence;
         final int[] positions;
         final int[] labels;
+        /** Where the first step's tokens start (the prompt's end). */
+        final int firstStep;
 
-        Labelled(TokenSequence sequence, int[] positions, int[] labels) {
+        Labelled(TokenSequence sequence, int[] positions, int[] labels, int firstStep) {
             this.sequence = sequence;
             this.positions = positions;
             this.labels = labels;
+            this.firstStep = firstStep;
         }
     }
 
@@ -107,7 +110,7 @@ final class ProcessMethod extends RewardMethod {
             for (int s = 0; s < positions.length; s++) {
                 positions[s] -= cut;
             }
-            return new Labelled(new TokenSequence(seq, keep), positions, p.labels().clone());
+            return new Labelled(new TokenSequence(seq, keep), positions, p.labels().clone(), promptLength - cut);
         }
     }
 
@@ -119,6 +122,7 @@ final class ProcessMethod extends RewardMethod {
     private Placeholder<TInt32> labels; // [B, S]
     private Placeholder<TFloat32> stepMask; // [B, S]
     private Operand<TFloat32> stepLogits; // [B, S, C]
+    private Placeholder<TFloat32> stepTokens; // [B, S, T] with score_likelihood
 
     ProcessMethod(RewardSettings cfg, ModelConfig config, AttentionKernel kernel, Collator collator, int padId,
             Path init, long seed, ProcessLoss lossFn, Settings lossSettings, List<Labelled> train,
@@ -140,6 +144,12 @@ final class ProcessMethod extends RewardMethod {
         Operand<TInt32> t = tf.gather(tf.shape(tokens), tf.constant(1), tf.constant(0)); // []
         Operand<TFloat32> at = tf.oneHot(positions, t, tf.constant(1f), tf.constant(0f)); // [B, S, T]
         stepLogits = tf.train.batchMatMul(at, logits, TFloat32.class); // [B, S, C]
+        if (config.scoreLikelihood()) { // each step's [min, mean] token log-probability, weighted per class
+            stepTokens = tf.withName("step_tokens").placeholder(TFloat32.class,
+                    Placeholder.shape(Shape.of(-1, -1, -1)));
+            stepLogits = tf.math.add(stepLogits, model.classifyLikelihood(tf,
+                    model.stepLogProbFeatures(tf, hidden, next, stepTokens))); // [B, S, C]
+        }
         return objective(lossFn.compute(tf, stepLogits, labels, stepMask, lossSettings));
     }
 
@@ -167,8 +177,22 @@ final class ProcessMethod extends RewardMethod {
                 m[i * s + j] = 1f;
             }
         }
-        return feed(b, training).ints(positions, batch.size(), pos).ints(labels, batch.size(), lab)
+        Feeds f = feed(b, training).ints(positions, batch.size(), pos).ints(labels, batch.size(), lab)
                 .floats(stepMask, batch.size(), m);
+        if (stepTokens != null) { // position j - 1 predicts token j of step k: its tokens run to its separator
+            int t = b.length();
+            float[] mark = new float[batch.size() * s * t];
+            for (int i = 0; i < batch.size(); i++) {
+                Labelled l = batch.get(i);
+                for (int k = 0; k < l.positions.length; k++) {
+                    for (int j = Math.max(1, k == 0 ? l.firstStep : l.positions[k - 1] + 1); j < l.positions[k]; j++) {
+                        mark[(i * s + k) * t + j - 1] = 1f;
+                    }
+                }
+            }
+            f.floats(stepTokens, Shape.of(batch.size(), s, t), mark);
+        }
+        return f;
     }
 
     @Override

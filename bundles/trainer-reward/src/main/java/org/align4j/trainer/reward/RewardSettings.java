@@ -10,8 +10,9 @@ import org.align4j.training.LoopSettings;
  * <pre>
  * loss: bradley-terry            # a loss of one of the four families; its family decides the data the stage reads
  * ratings: { min: 1, max: 5 }    # pointwise: ratings are mapped to [-1, 1] from this scale
- * likelihood: false              # pairwise, listwise, pointwise: the score adds the model's own mean log-probability
- *                                # of the completion's tokens to the scalar head (ModelConfig#scoreLikelihood)
+ * likelihood: false              # the score adds the model's own mean log-probability of the completion's tokens to
+ *                                # the scalar head; a process model's step logits add learned weights of each step's
+ *                                # lowest and mean token log-probability (ModelConfig#scoreLikelihood)
  * chat_template: { ... }         # for conversational examples
  * </pre>
  */

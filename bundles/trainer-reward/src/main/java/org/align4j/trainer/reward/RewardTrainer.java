@@ -164,11 +164,7 @@ public final class RewardTrainer implements Trainer {
         opt.validate(cfg.loop.optimizer);
 
         // how the saved model scores is this stage's choice, whatever the init folder's model did
-        config = config.toBuilder().scoreLikelihood(cfg.likelihood && pr == null).build();
-        if (cfg.likelihood && pr != null) {
-            throw ctx.settings().error("likelihood", "applies to pairwise, listwise and pointwise reward models; a"
-                    + " process model (loss " + lossName + ") scores each step with its classification head");
-        }
+        config = config.toBuilder().scoreLikelihood(cfg.likelihood).build();
         Tokenizer tokenizer = ctx.tokenizer();
         Sequences seqs = new Sequences(tokenizer, cfg.chat);
         int context = config.context();
