@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.align4j.api.attention.AttentionKernel;
+import org.align4j.api.model.LikelihoodInputs;
 import org.align4j.api.model.ModelConfig;
 import org.align4j.api.model.TensorData;
 import org.align4j.api.model.Transformer;
@@ -314,13 +315,12 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             System.arraycopy(seqs.get(i), 0, flat, i * width, seqs.get(i).length);
             last[i] = seqs.get(i).length - 1;
         }
-        int[] next = new int[seqs.size() * width];
+        int[] next = LikelihoodInputs.nextTokens(flat, seqs.size(), width);
         float[] inCompletion = new float[seqs.size() * width];
         for (int i = 0; i < seqs.size(); i++) {
-            int[] seq = seqs.get(i);
-            int first = Math.max(1, seq.length - completionTokens[i]); // the first token the model predicts is 1
-            for (int j = first; j < seq.length; j++) { // position j - 1 predicts token j
-                next[i * width + j - 1] = seq[j];
+            int length = seqs.get(i).length;
+            int first = Math.max(1, length - completionTokens[i]); // the first token the model predicts is 1
+            for (int j = first; j < length; j++) { // position j - 1 predicts token j
                 inCompletion[i * width + j - 1] = 1f;
             }
         }
@@ -394,21 +394,10 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             System.arraycopy(seqs.get(i), 0, flat, i * width, seqs.get(i).length);
             System.arraycopy(seps.get(i), 0, positions, i * s, seps.get(i).length);
         }
-        // with score_likelihood, as the trainer: position j - 1 predicts token j of step k, up to its separator
-        int[] next = new int[n * width];
-        float[] mark = new float[l.stepTokens == null ? 0 : n * s * width];
-        for (int i = 0; l.stepTokens != null && i < n; i++) {
-            int[] seq = seqs.get(i);
-            int[] pos = seps.get(i);
-            for (int j = 1; j < seq.length; j++) {
-                next[i * width + j - 1] = seq[j];
-            }
-            for (int k = 0; k < pos.length; k++) {
-                for (int j = Math.max(1, k == 0 ? firstStep[i] : pos[k - 1] + 1); j < pos[k]; j++) {
-                    mark[(i * s + k) * width + j - 1] = 1f;
-                }
-            }
-        }
+        // with score_likelihood, as the trainer: the positions that predict each step's tokens
+        int[] next = LikelihoodInputs.nextTokens(flat, n, width);
+        float[] mark = l.stepTokens == null ? new float[0]
+                : LikelihoodInputs.stepTokens(n, s, width, firstStep, seps);
         float[] outcome = new float[n];
         List<float[]> stepScores = new ArrayList<>();
         try (TInt32 tokens = TInt32.tensorOf(Shape.of(n, width), DataBuffers.of(flat, true, false));

@@ -13,6 +13,7 @@ import org.align4j.api.data.TokenBatch;
 import org.align4j.api.data.TokenSequence;
 import org.align4j.api.loss.ProcessLoss;
 import org.align4j.api.loss.StepLabel;
+import org.align4j.api.model.LikelihoodInputs;
 import org.align4j.api.model.ModelConfig;
 import org.align4j.api.pipeline.Settings;
 import org.align4j.api.tokenizer.SpecialTokens;
@@ -179,18 +180,16 @@ final class ProcessMethod extends RewardMethod {
         }
         Feeds f = feed(b, training).ints(positions, batch.size(), pos).ints(labels, batch.size(), lab)
                 .floats(stepMask, batch.size(), m);
-        if (stepTokens != null) { // position j - 1 predicts token j of step k: its tokens run to its separator
+        if (stepTokens != null) { // the positions that predict each step's tokens
             int t = b.length();
-            float[] mark = new float[batch.size() * s * t];
+            int[] first = new int[batch.size()];
+            List<int[]> separators = new ArrayList<>();
             for (int i = 0; i < batch.size(); i++) {
-                Labelled l = batch.get(i);
-                for (int k = 0; k < l.positions.length; k++) {
-                    for (int j = Math.max(1, k == 0 ? l.firstStep : l.positions[k - 1] + 1); j < l.positions[k]; j++) {
-                        mark[(i * s + k) * t + j - 1] = 1f;
-                    }
-                }
+                first[i] = batch.get(i).firstStep;
+                separators.add(batch.get(i).positions);
             }
-            f.floats(stepTokens, Shape.of(batch.size(), s, t), mark);
+            f.floats(stepTokens, Shape.of(batch.size(), s, t),
+                    LikelihoodInputs.stepTokens(batch.size(), s, t, first, separators));
         }
         return f;
     }

@@ -11,6 +11,7 @@ import org.align4j.api.data.Collator;
 import org.align4j.api.data.TokenBatch;
 import org.align4j.api.data.TokenSequence;
 import org.align4j.api.loss.LossResult;
+import org.align4j.api.model.LikelihoodInputs;
 import org.align4j.api.model.ModelConfig;
 import org.align4j.api.model.Transformer;
 import org.align4j.training.EpochOrder;
@@ -120,15 +121,12 @@ abstract class RewardMethod implements TrainingMethod {
         if (next != null) { // position j predicts token j + 1; completion tokens are the loss-masked ones
             int n = b.rows();
             int t = b.length();
-            int[] ids = new int[n * t];
             float[] mask = new float[n * t];
             for (int r = 0; r < n; r++) {
-                for (int j = 0; j + 1 < t; j++) {
-                    ids[r * t + j] = b.tokens()[r * t + j + 1];
-                    mask[r * t + j] = b.lossMask()[r * t + j + 1];
-                }
+                System.arraycopy(b.lossMask(), r * t + 1, mask, r * t, t - 1);
             }
-            f.ints(next, n, ids).floats(nextInCompletion, Shape.of(n, t), mask);
+            f.ints(next, n, LikelihoodInputs.nextTokens(b.tokens(), n, t)).floats(nextInCompletion, Shape.of(n, t),
+                    mask);
         }
         return f;
     }
