@@ -56,9 +56,11 @@ import org.tensorflow.types.TInt32;
  * score_head.weight               [d]         N(0, std)   the scalar head, always present
  * score_head.bias                 [1]         0
  * cls_head.weight                 [d, C]      N(0, std)   the classification head, only when classes C &gt; 0
- * cls_head.likelihood             [2, C]      0           its likelihood weights, only with classes &gt; 0 and
- *                                                         score_likelihood
  * cls_head.bias                   [C]         0
+ * cls_head.likelihood             [2, C]      prior       its likelihood weights, only with classes &gt; 0 and
+ *                                                         score_likelihood: +1 toward class 0, -1 toward class C-1
+ * score_head.likelihood           [2]         1           the scalar head's, only with classes 0 and a likelihood
+ *                                                         reference (likelihood_reference)
  * </pre>
  * {@code decay} is true exactly for matmul weights: q/k/v/o, fc/proj, lm_head (or the tied tok_emb), score_head and
  * cls_head weight; never for biases, gains or position embeddings. The classification head is created last, so a
@@ -126,6 +128,7 @@ final class DecoderTransformer implements Transformer {
     private final Variable<TFloat32> scoreB;
     private final Variable<TFloat32> clsW; // null when classes = 0
     private final Variable<TFloat32> clsLik; // [2, C]; null unless classes > 0 and score_likelihood
+    private final Variable<TFloat32> scoreLik; // [2]; null unless classes == 0 and likelihood_reference
     private final Variable<TFloat32> clsB;
 
     DecoderTransformer(Ops tf, String prefix, ModelConfig config, AttentionKernel attention) {
@@ -191,7 +194,11 @@ final class DecoderTransformer implements Transformer {
         }
         // a process reward model scoring with its likelihood: weights of each step's [min, mean] token log-prob
         clsLik = classes > 0 && config.scoreLikelihood()
-                ? add(scope, "cls_head.likelihood", Shape.of(2, classes), false, Initializer.Kind.ZEROS)
+                ? add(scope, "cls_head.likelihood", Shape.of(2, classes), false, Initializer.Kind.LIKELIHOOD_PRIOR)
+                : null;
+        // an outcome reward model scoring with a reference's likelihood: weights of the completion's [min, mean]
+        scoreLik = classes == 0 && config.likelihoodReference()
+                ? add(scope, "score_head.likelihood", Shape.of(2), false, Initializer.Kind.ONES)
                 : null;
         List<Parameter> ps = new ArrayList<>();
         for (Slot s : slots) {
@@ -455,6 +462,14 @@ final class DecoderTransformer implements Transformer {
         Operand<TFloat32> f = tf.reshape(features, tf.constant(new int[] {-1, 2})); // [N, 2]
         Operand<TFloat32> out = tf.linalg.matMul(f, clsLik); // [N, C]
         return tf.reshape(out, withLast(tf, batchTime(tf, features), config.classes())); // [B, S, C]
+    }
+
+    @Override
+    public Operand<TFloat32> scalarLikelihood(Ops tf, Operand<TFloat32> features) {
+        if (scoreLik == null) {
+            return Transformer.super.scalarLikelihood(tf, features);
+        }
+        return tf.reduceSum(tf.math.mul(features, scoreLik), tf.constant(-1)); // [...]
     }
 
     @Override

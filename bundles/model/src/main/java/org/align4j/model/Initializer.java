@@ -10,7 +10,10 @@ import java.util.SplittableRandom;
  * <li>matmul weights and embeddings: {@code N(0, init_std)};</li>
  * <li>the projections that write into the residual stream ({@code attn.o.weight}, {@code mlp.proj.weight}):
  * {@code N(0, init_std / sqrt(2 * layers))};</li>
- * <li>biases 0, norm gains 1.</li>
+ * <li>biases 0, norm gains 1;</li>
+ * <li>a reward model's likelihood weights: the prior that a likely text is a good one. Per feature (rows of
+ * {@code [2, C]}), +1 toward the first class (correct) and -1 toward the last (incorrect), 0 between; with one
+ * class, +1. The scalar head's {@code [2]}: +1 each.</li>
  * </ul>
  * Each parameter draws from its own {@link SplittableRandom}, seeded from the run's seed and the parameter's name
  * without the model prefix, so a policy and its reference built from one seed start equal, and adding a parameter
@@ -28,7 +31,9 @@ final class Initializer {
         /** 0: biases */
         ZEROS,
         /** 1: norm gains */
-        ONES
+        ONES,
+        /** {@code [2, C]}: +1 in column 0, -1 in column C - 1 (C &gt; 1), 0 elsewhere */
+        LIKELIHOOD_PRIOR
     }
 
     private Initializer() {
@@ -42,6 +47,15 @@ final class Initializer {
             break;
         case ONES:
             java.util.Arrays.fill(x, 1f);
+            break;
+        case LIKELIHOOD_PRIOR:
+            int classes = size / 2;
+            for (int row = 0; row < 2; row++) {
+                x[row * classes] = 1f;
+                if (classes > 1) {
+                    x[row * classes + classes - 1] = -1f;
+                }
+            }
             break;
         case NORMAL:
             fillNormal(new SplittableRandom(streamSeed(seed, localName)), x, initStd);

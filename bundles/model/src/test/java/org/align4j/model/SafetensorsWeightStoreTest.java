@@ -271,6 +271,17 @@ class SafetensorsWeightStoreTest {
         String good = Files.readString(file);
         assertBadConfig(good.replace("\"score_likelihood\" : true", "\"score_likelihood\" : \"yes\""),
                 "score_likelihood");
+        assertTrue(!root.has("likelihood_reference"), root.toString());
+
+        ModelConfig referenced = scored.toBuilder().likelihoodReference(true).build();
+        assertNotEquals(scored, referenced);
+        store.saveConfig(file, referenced);
+        root = new ObjectMapper().readTree(file.toFile());
+        assertEquals(true, root.get("likelihood_reference").booleanValue());
+        assertEquals(referenced, store.loadConfig(file));
+        good = Files.readString(file);
+        assertBadConfig(good.replace("\"score_likelihood\" : true,", ""), "likelihood_reference",
+                "needs score_likelihood");
     }
 
     private void assertBadConfig(String json, String... expected) throws IOException {

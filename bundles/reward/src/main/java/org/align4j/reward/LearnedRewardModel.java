@@ -54,6 +54,11 @@ import org.tensorflow.types.TInt32;
  * process trainer computes them. A sequence longer than the context is cut from the left; if a step's
  * separator would be cut, the call fails naming the element.
  *
+ * <p>With {@code config.likelihood_reference} those log-probabilities are those of the frozen model in the folder's
+ * {@code reference/} ({@code config.json}, {@code model.safetensors}), in the same graph: an outcome model adds
+ * {@code [min, mean] @ score_head.likelihood} of the completion's tokens (and final {@code <eos>}) instead of the
+ * mean, and a process model ends each step with the newline token instead of {@code <|step|>}, as the trainer does.
+ *
  * <p>{@link #scoreTokens}: an outcome model reads the ids as given ({@code <eos> prompt completion <eos>}); a process
  * model decodes them and scores the text (its steps are lines).
  */
@@ -62,6 +67,7 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
     static final String WEIGHTS = RewardPackager.WEIGHTS;
     static final String TOKENIZER = RewardPackager.TOKENIZER;
     static final List<String> FILES = RewardPackager.FILES;
+    static final String REFERENCE = RewardPackager.REFERENCE;
 
     /** The services a learned model is built with. */
     interface Parts {
@@ -82,6 +88,8 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
     private final Path folder;
     private final Parts parts;
     private final ModelConfig config;
+    /** The frozen reference's, or null without likelihood_reference. */
+    private final ModelConfig referenceConfig;
     private Loaded loaded;
     private boolean closed;
 
@@ -101,6 +109,23 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             }
         }
         this.config = parts.weights().loadConfig(folder.resolve(CONFIG));
+        if (config.likelihoodReference()) {
+            Path ref = folder.resolve(REFERENCE);
+            for (String name : List.of(CONFIG, WEIGHTS)) {
+                if (!Files.isRegularFile(ref.resolve(name))) {
+                    throw new IOException(folder + ": " + CONFIG + " says likelihood_reference, but there is no "
+                            + REFERENCE + "/" + name + " (the frozen model whose likelihood it scores with, as the"
+                            + " reward stage writes it to <workdir>/stage-<i>-reward/model/" + REFERENCE + ")");
+                }
+            }
+            this.referenceConfig = parts.weights().loadConfig(ref.resolve(CONFIG));
+            if (referenceConfig.vocabSize() != config.vocabSize()) {
+                throw new IOException(ref.resolve(CONFIG) + ": vocab_size " + referenceConfig.vocabSize()
+                        + ", but the reward model's is " + config.vocabSize() + ": the files are of different models");
+            }
+        } else {
+            this.referenceConfig = null;
+        }
     }
 
     ModelConfig config() {
@@ -154,7 +179,14 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
                     + CONFIG + " says vocab_size " + config.vocabSize() + ": the files are of different models");
         }
         int separator = -1;
-        if (isProcess()) {
+        if (isProcess() && config.likelihoodReference()) { // the trainer's rule: a step ends at its newline
+            int[] nl = tokenizer.encode("\n");
+            if (nl.length != 1) {
+                throw new IOException(folder + ": " + TOKENIZER + " encodes \"\\n\" as " + nl.length + " tokens; this"
+                        + " process reward model ends each step at its newline, one token");
+            }
+            separator = nl[0];
+        } else if (isProcess()) {
             separator = tokenizer.specialTokens().id(SpecialTokens.STEP).orElseThrow(() -> new IOException(folder
                     + ": a process reward model (" + CONFIG + " classes " + config.classes() + "), but " + TOKENIZER
                     + " has no step separator token (" + SpecialTokens.STEP + ")"));
@@ -173,8 +205,10 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             TensorFlowRuntime runtime = parts.runtime();
             Ops tf = runtime == null ? Ops.create(graph) : runtime.ops(graph);
             Transformer model = parts.transformers().create(tf, "", config, kernel);
+            Transformer reference = referenceConfig == null ? null
+                    : parts.transformers().create(tf, REFERENCE + ".", referenceConfig, kernel);
             Loaded l = new Loaded(graph, tokenizer, separator);
-            build(tf, model, l);
+            build(tf, model, reference, l);
             session = runtime == null ? new Session(graph) : runtime.openSession(graph);
             l.session = session;
             try {
@@ -182,6 +216,18 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             } catch (RuntimeException e) {
                 throw new IOException(folder.resolve(WEIGHTS) + " does not fit " + folder.resolve(CONFIG) + ": "
                         + e.getMessage(), e);
+            }
+            if (reference != null) {
+                Path ref = folder.resolve(REFERENCE);
+                Map<String, TensorData> refNamed = new java.util.LinkedHashMap<>();
+                try {
+                    withoutPrefix(parts.weights().load(ref.resolve(WEIGHTS)).tensors())
+                            .forEach((k, v) -> refNamed.put(REFERENCE + "." + k, v));
+                    reference.assign(session, refNamed, false);
+                } catch (RuntimeException e) {
+                    throw new IOException(ref.resolve(WEIGHTS) + " does not fit " + ref.resolve(CONFIG) + ": "
+                            + e.getMessage(), e);
+                }
             }
             loaded = l;
             return l;
@@ -195,9 +241,12 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
     }
 
     /** The scoring graph: the scalar head at each row's last position; for a process model the step logits. */
-    private void build(Ops tf, Transformer model, Loaded l) {
+    private void build(Ops tf, Transformer model, Transformer reference, Loaded l) {
         l.tokens = tf.withName("tokens").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
         Operand<TFloat32> hidden = model.hidden(tf, l.tokens, null); // [N, T, d]: right padding after every scored position
+        // whose token log-probabilities the score reads: the frozen reference's, or the model's own
+        Transformer lm = reference == null ? model : reference;
+        Operand<TFloat32> lmHidden = reference == null ? hidden : reference.hidden(tf, l.tokens, null); // [N, T, d]
         Operand<TInt32> t = tf.gather(tf.shape(l.tokens), tf.constant(1), tf.constant(0)); // []
         if (isProcess()) {
             l.positions = tf.withName("step_positions").placeholder(TInt32.class,
@@ -210,7 +259,7 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
                 l.stepTokens = tf.withName("step_tokens").placeholder(TFloat32.class,
                         Placeholder.shape(Shape.of(-1, -1, -1)));
                 l.stepLogits = tf.math.add(l.stepLogits, model.classifyLikelihood(tf,
-                        model.stepLogProbFeatures(tf, hidden, l.next, l.stepTokens))); // [N, S, C]
+                        lm.stepLogProbFeatures(tf, lmHidden, l.next, l.stepTokens))); // [N, S, C]
             }
         } else {
             l.last = tf.withName("last").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
@@ -221,7 +270,10 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
                 l.next = tf.withName("next_tokens").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
                 l.nextInCompletion = tf.withName("next_in_completion").placeholder(TFloat32.class,
                         Placeholder.shape(Shape.of(-1, -1)));
-                l.scores = tf.math.add(l.scores, model.meanLogProb(tf, hidden, l.next, l.nextInCompletion)); // [N]
+                l.scores = tf.math.add(l.scores, reference == null
+                        ? model.meanLogProb(tf, hidden, l.next, l.nextInCompletion) // [N]
+                        : tf.reshape(model.scalarLikelihood(tf, lm.stepLogProbFeatures(tf, lmHidden, l.next,
+                                tf.expandDims(l.nextInCompletion, tf.constant(1)))), tf.constant(new int[] {-1})));
             }
         }
     }

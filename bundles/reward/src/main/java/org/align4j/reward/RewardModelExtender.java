@@ -131,7 +131,10 @@ public final class RewardModelExtender {
             return out;
         }
 
-        /** Copies {@code reward-model/*} into a folder of its own (a temporary folder renamed into place). */
+        /**
+         * Copies {@code reward-model/} (with its {@code reference/} subfolder) into a folder of its own (a temporary
+         * folder renamed into place).
+         */
         private Path extract(Bundle bundle, String where) throws IOException {
             Path target = dataArea.resolve(bundle.getSymbolicName() + "-" + bundle.getBundleId() + "-"
                     + bundle.getLastModified());
@@ -141,17 +144,23 @@ public final class RewardModelExtender {
             Files.createDirectories(dataArea);
             Path tmp = Files.createTempDirectory(dataArea, "extracting-");
             try {
-                Enumeration<URL> entries = bundle.findEntries(RewardPackager.FOLDER, "*", false);
+                Enumeration<URL> entries = bundle.findEntries(RewardPackager.FOLDER, "*", true);
                 int copied = 0;
                 while (entries != null && entries.hasMoreElements()) {
                     URL url = entries.nextElement();
                     String path = url.getPath();
-                    if (path.endsWith("/")) {
+                    int at = path.indexOf(RewardPackager.FOLDER);
+                    if (path.endsWith("/") || at < 0) {
                         continue;
                     }
-                    String file = path.substring(path.lastIndexOf('/') + 1);
+                    // reward-model/<file> or reward-model/reference/<file>
+                    Path file = tmp.resolve(path.substring(at + RewardPackager.FOLDER.length())).normalize();
+                    if (!file.startsWith(tmp)) {
+                        throw new IOException(where + ": entry " + path + " points outside its folder");
+                    }
+                    Files.createDirectories(file.getParent());
                     try (InputStream in = url.openStream()) {
-                        Files.copy(in, tmp.resolve(file));
+                        Files.copy(in, file);
                     }
                     copied++;
                 }

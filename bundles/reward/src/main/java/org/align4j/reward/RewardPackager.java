@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 /**
  * Builds a reward-model bundle from a model folder: a jar whose manifest carries
  * {@code Align4j-RewardModel: name=...;version=...;aspect=...} and whose {@code reward-model/} folder holds
- * {@code config.json}, {@code model.safetensors} and {@code tokenizer.json}. Installed and started next to the
+ * {@code config.json}, {@code model.safetensors} and {@code tokenizer.json} (and {@code reference/}, see
+ * {@link #REFERENCE}). Installed and started next to the
  * align4j-reward bundle, it is a reward model while it is active ({@link RewardModelExtender}). Plain static API, for
  * {@code align4j package-reward} and tests; it needs nothing but the JDK, so it also runs as
  * {@code java -cp align4j-reward.jar org.align4j.reward.RewardPackager <model-folder> <name> <version> <aspect> <jar>}.
@@ -31,6 +32,12 @@ public final class RewardPackager {
     static final String TOKENIZER = "tokenizer.json";
     /** The files of a reward-model folder. */
     public static final List<String> FILES = List.of(CONFIG, WEIGHTS, TOKENIZER);
+    /**
+     * The subfolder of a reward model that scores with a frozen reference's likelihood
+     * ({@code "likelihood_reference": true} in its {@code config.json}): that model's {@code config.json} and
+     * {@code model.safetensors}, packaged under {@code reward-model/reference/}.
+     */
+    public static final String REFERENCE = "reference";
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern OSGI_VERSION = Pattern.compile("\\d+(\\.\\d+){0,2}");
@@ -64,6 +71,16 @@ public final class RewardPackager {
                         + " <workdir>/stage-<i>-reward/model)");
             }
         }
+        // a model scoring with a frozen reference's likelihood needs that model too
+        boolean reference = Files.readString(modelFolder.resolve(CONFIG)).matches("(?s).*\"likelihood_reference\"\\s*:\\s*true.*");
+        if (reference) {
+            for (String f : List.of(CONFIG, WEIGHTS)) {
+                if (!Files.isRegularFile(modelFolder.resolve(REFERENCE).resolve(f))) {
+                    throw new IOException(modelFolder + ": " + CONFIG + " says likelihood_reference, but there is no "
+                            + REFERENCE + "/" + f + " (the frozen model it scores with, as the reward stage writes it)");
+                }
+            }
+        }
         Manifest m = new Manifest();
         Attributes a = m.getMainAttributes();
         a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
@@ -85,6 +102,15 @@ public final class RewardPackager {
                     j.putNextEntry(new JarEntry(FOLDER + f));
                     Files.copy(modelFolder.resolve(f), j);
                     j.closeEntry();
+                }
+                if (reference) {
+                    j.putNextEntry(new JarEntry(FOLDER + REFERENCE + "/"));
+                    j.closeEntry();
+                    for (String f : List.of(CONFIG, WEIGHTS)) {
+                        j.putNextEntry(new JarEntry(FOLDER + REFERENCE + "/" + f));
+                        Files.copy(modelFolder.resolve(REFERENCE).resolve(f), j);
+                        j.closeEntry();
+                    }
                 }
             }
             Files.move(tmp, jar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -199,6 +199,52 @@ class LearnedRewardModelTest {
     }
 
     @Test
+    void aReferenceLikelihoodScoreAddsTheWeightedLowestAndMeanLogProbabilityOfTheFrozenModel() throws Exception {
+        ModelConfig plain = TinyModels.config(0);
+        ModelConfig config = plain.toBuilder().scoreLikelihood(true).likelihoodReference(true).build();
+        Map<String, TensorData> weights = new java.util.HashMap<>(TinyModels.weights(config, 13));
+        assertEquals(List.of(1f, 1f), List.of(weights.get("reward.score_head.likelihood").values()[0],
+                weights.get("reward.score_head.likelihood").values()[1]), "seeded as the prior +1, +1");
+        weights.put("reward.score_head.likelihood", new TensorData(new long[] {2}, new float[] {0.7f, -0.4f}));
+        Path folder = TinyModels.write(dir.resolve("rmref"), config, weights);
+        IOException missing = assertThrows(IOException.class, () -> new LearnedRewardModel(folder, TinyModels.PARTS));
+        assertTrue(missing.getMessage().contains("reference/config.json"), missing.getMessage());
+        Map<String, TensorData> refWeights = TinyModels.weights(plain, 21); // another model than the reward model's
+        TinyModels.write(folder.resolve("reference"), plain, refWeights);
+        try (LearnedRewardModel rm = new LearnedRewardModel(folder, TinyModels.PARTS)) {
+            RewardScores a = rm.score(BATCH);
+            double maxDiff = 0;
+            for (int i = 0; i < BATCH.size(); i++) {
+                List<Integer> seq = outcomeSequence(BATCH.get(i));
+                int completionStart = 1 + TinyModels.TOKENIZER.encode(BATCH.get(i).prompt()).length;
+                Map<String, TensorData> params = new java.util.HashMap<>();
+                double[][] h = hidden(config, weights, ids(seq), params);
+                Map<String, TensorData> refParams = new java.util.HashMap<>();
+                double[][] rh = hidden(plain, refWeights, ids(seq), refParams);
+                float[] w = params.get("reward.score_head.weight").values();
+                float[] emb = refParams.get("reward.tok_emb.weight").values(); // the reference's LM head
+                double ref = params.get("reward.score_head.bias").values()[0];
+                for (int k = 0; k < config.dModel(); k++) {
+                    ref += h[h.length - 1][k] * w[k];
+                }
+                double sum = 0;
+                double lo = 0;
+                for (int j = completionStart; j < seq.size(); j++) {
+                    double lp = logProb(rh[j - 1], emb, config.vocabSize(), seq.get(j));
+                    sum += lp;
+                    lo = Math.min(lo, lp);
+                }
+                ref += 0.7 * lo - 0.4 * sum / (seq.size() - completionStart);
+                maxDiff = Math.max(maxDiff, Math.abs(ref - a.scores()[i]));
+            }
+            System.out.printf("reference likelihood scores %s: max |diff| to the double-precision reference %.3g%n",
+                    java.util.Arrays.toString(a.scores()), maxDiff);
+            assertTrue(maxDiff < 1e-4, "max |score - reference| = " + maxDiff);
+            assertArrayEquals(a.scores(), scoreTokens(rm, BATCH).scores(), 1e-5f);
+        }
+    }
+
+    @Test
     void aProcessModelScoresEachStepAtItsSeparator() throws Exception {
         processScores(3);
     }
@@ -213,14 +259,28 @@ class LearnedRewardModelTest {
         processScores(3, true);
     }
 
+    @Test
+    void aProcessModelWithAReferenceEndsStepsAtNewlinesAndAddsTheFrozenModelsLogProbabilities() throws Exception {
+        processScores(3, true, true);
+    }
+
     private void processScores(int classes) throws Exception {
-        processScores(classes, false);
+        processScores(classes, false, false);
     }
 
     private void processScores(int classes, boolean likelihood) throws Exception {
-        ModelConfig config = TinyModels.config(classes).toBuilder().scoreLikelihood(likelihood).build();
+        processScores(classes, likelihood, false);
+    }
+
+    private void processScores(int classes, boolean likelihood, boolean withReference) throws Exception {
+        ModelConfig plain = TinyModels.config(0);
+        ModelConfig config = TinyModels.config(classes).toBuilder().scoreLikelihood(likelihood)
+                .likelihoodReference(withReference).build();
         Map<String, TensorData> weights = new java.util.HashMap<>(TinyModels.weights(config, 5));
-        if (likelihood) { // seeded as 0: give the [min, mean] weights values that matter
+        Map<String, TensorData> refWeights = withReference ? TinyModels.weights(plain, 17) : weights;
+        if (likelihood) { // seeded as the prior: give the [min, mean] weights other values that matter
+            float[] prior = weights.get("reward.cls_head.likelihood").values();
+            assertArrayEquals(new float[] {1, 0, -1, 1, 0, -1}, prior, "the prior: likely is correct");
             assertEquals(config.parameterCount(), weights.entrySet().stream().filter(e -> !e.getKey().contains(
                     "score_head")).mapToLong(e -> e.getValue().values().length).sum(), "parameter count");
             float[] lik = new float[2 * classes];
@@ -229,8 +289,12 @@ class LearnedRewardModelTest {
             }
             weights.put("reward.cls_head.likelihood", new TensorData(new long[] {2, classes}, lik));
         }
-        Path folder = TinyModels.write(dir.resolve("prm" + classes + likelihood), config, weights);
-        int sep = TinyModels.TOKENIZER.specialTokens().id(SpecialTokens.STEP).orElseThrow();
+        Path folder = TinyModels.write(dir.resolve("prm" + classes + likelihood + withReference), config, weights);
+        if (withReference) {
+            TinyModels.write(folder.resolve("reference"), plain, refWeights);
+        }
+        int sep = withReference ? TinyModels.TOKENIZER.encode("\n")[0]
+                : TinyModels.TOKENIZER.specialTokens().id(SpecialTokens.STEP).orElseThrow();
         try (LearnedRewardModel rm = new LearnedRewardModel(folder, TinyModels.PARTS)) {
             RewardScores r = rm.score(BATCH);
             List<float[]> steps = r.steps().orElseThrow();
@@ -254,6 +318,9 @@ class LearnedRewardModelTest {
                 }
                 Map<String, TensorData> params = new java.util.HashMap<>();
                 double[][] h = hidden(config, weights, ids(seq), params);
+                Map<String, TensorData> refParams = new java.util.HashMap<>();
+                double[][] lh = withReference ? hidden(plain, refWeights, ids(seq), refParams) : h;
+                float[] emb = (withReference ? refParams : params).get("reward.tok_emb.weight").values();
                 float[] w = params.get("reward.cls_head.weight").values(); // [d, C] row-major
                 float[] bias = params.get("reward.cls_head.bias").values(); // [C]
                 double min = 1;
@@ -271,8 +338,7 @@ class LearnedRewardModelTest {
                         double lo = 0;
                         double sum = 0;
                         for (int t = from; t < at.get(j); t++) {
-                            double lp = logProb(h[t - 1], params.get("reward.tok_emb.weight").values(),
-                                    config.vocabSize(), seq.get(t));
+                            double lp = logProb(lh[t - 1], emb, config.vocabSize(), seq.get(t));
                             lo = Math.min(lo, lp);
                             sum += lp;
                         }
@@ -289,7 +355,8 @@ class LearnedRewardModelTest {
                 }
                 assertEquals(min, r.scores()[i], 1e-5, "the outcome is the lowest step score");
             }
-            System.out.printf("process step scores (%d classes) vs reference: max |diff| %.3g%n", classes, maxDiff);
+            System.out.printf("process step scores (%d classes%s) vs reference: max |diff| %.3g%n", classes,
+                    withReference ? ", likelihood reference" : likelihood ? ", likelihood" : "", maxDiff);
             assertTrue(maxDiff < 1e-5, "max |step score - reference| = " + maxDiff);
         }
     }

@@ -141,6 +141,49 @@ class RewardPackagerAndExtenderTest {
     }
 
     @Test
+    void aModelThatScoresWithAReferenceTravelsWithIt() throws Exception {
+        org.align4j.api.model.ModelConfig plain = TinyModels.config(3);
+        org.align4j.api.model.ModelConfig config = plain.toBuilder().scoreLikelihood(true).likelihoodReference(true)
+                .build();
+        Path folder = TinyModels.write(dir.resolve("model"), config, 9);
+        IOException missing = assertThrows(IOException.class, () -> RewardPackager.write(folder, "prm", "1",
+                "correctness", dir.resolve("x.jar")));
+        assertTrue(missing.getMessage().contains("no reference/config.json"), missing.getMessage());
+        TinyModels.write(folder.resolve("reference"), TinyModels.config(0), 4);
+        Path jar = RewardPackager.write(folder, "prm", "1", "correctness", dir.resolve("prm.jar"));
+        try (JarFile j = new JarFile(jar.toFile())) {
+            for (String f : List.of("config.json", "model.safetensors")) {
+                assertArrayEquals(Files.readAllBytes(folder.resolve("reference").resolve(f)),
+                        j.getInputStream(j.getJarEntry("reward-model/reference/" + f)).readAllBytes(), f);
+            }
+        }
+        List<RewardModel> registered = new ArrayList<>();
+        RewardModelExtender.Logic logic = new RewardModelExtender.Logic(dir.resolve("data"), (f, b) -> {
+            try {
+                return new LearnedRewardModel(f, TinyModels.PARTS);
+            } catch (IOException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+        }, (b, model, props) -> {
+            registered.add(model);
+            return () -> { };
+        });
+        RewardModelExtender.Extended e = logic.adding(bundle(jar, 18));
+        assertTrue(Files.isRegularFile(e.folder.resolve("reference/model.safetensors")));
+        try (LearnedRewardModel direct = new LearnedRewardModel(folder, TinyModels.PARTS)) {
+            List<float[]> a = direct.score(LearnedRewardModelTest.BATCH).steps().orElseThrow();
+            List<float[]> b = registered.get(0).score(LearnedRewardModelTest.BATCH).steps().orElseThrow();
+            for (int i = 0; i < a.size(); i++) {
+                assertArrayEquals(a.get(i), b.get(i), "step scores of element " + i);
+            }
+            assertArrayEquals(direct.score(LearnedRewardModelTest.BATCH).scores(),
+                    registered.get(0).score(LearnedRewardModelTest.BATCH).scores());
+        }
+        logic.removed(e);
+        assertFalse(Files.exists(e.folder), "the extracted files are deleted");
+    }
+
+    @Test
     void bundlesWithoutTheHeaderOrWithABadOneAreNotModels() throws Exception {
         List<String> events = new ArrayList<>();
         RewardModelExtender.Logic logic = new RewardModelExtender.Logic(dir, (f, b) -> null, (b, m, p) -> {

@@ -13,7 +13,7 @@ import org.align4j.api.pipeline.Settings;
  * ffn          4 * d_model             context  128     norm      pre | post
  * norm_type    layernorm | rmsnorm     positions learned | sinusoidal
  * tie_embeddings true                  attention mha     norm_eps  1e-5    init_std 0.02
- * classes      0                       score_likelihood false
+ * classes      0                       score_likelihood false   likelihood_reference false
  * </pre>
  * {@code norm: pre} is GPT's {@code x + F(LNorm(x))} with a final norm before the head; {@code norm: post} is BERT's
  * {@code LNorm(F(x) + x)}.
@@ -28,6 +28,15 @@ import org.align4j.api.pipeline.Settings;
  * completion's tokens ({@link Transformer#tokenLogProbs}, the LM head of the same weights). It is set by the reward
  * stage that trains such a model ({@code likelihood: true}) and read by whatever scores with the saved model;
  * {@code config.json} holds it only when true (a file without it reads as false).
+ *
+ * <p>{@code likelihood_reference} (only with {@code score_likelihood}) says whose likelihood that is: false, the
+ * reward model's own; true, that of a <b>frozen copy of the model the reward model started from</b> (its SFT model),
+ * saved beside the reward model in the folder {@code reference/}. Training moves the reward model's own
+ * probabilities; the frozen copy keeps those of the policy whose answers are judged, where a slip in a step is an
+ * unlikely token. A process model with a reference marks the end of each step with the newline that ends its line
+ * (the text the reference was trained on) instead of {@code <|step|>}, and an outcome model weights the lowest and the
+ * mean log-probability of the completion's tokens ({@code score_head.likelihood}). Set by the reward stage
+ * ({@code likelihood: reference}); {@code config.json} holds it only when true.
  */
 public final class ModelConfig {
     /** Where each block normalises. */
@@ -54,6 +63,7 @@ public final class ModelConfig {
     private final float initStd;
     private final int classes;
     private final boolean scoreLikelihood;
+    private final boolean likelihoodReference;
 
     private ModelConfig(Builder b) {
         this.vocabSize = b.vocabSize;
@@ -71,6 +81,9 @@ public final class ModelConfig {
         this.initStd = b.initStd;
         this.classes = b.classes;
         this.scoreLikelihood = b.scoreLikelihood;
+        this.likelihoodReference = b.likelihoodReference;
+        check(scoreLikelihood || !likelihoodReference, "likelihood_reference",
+                "needs score_likelihood (the reference's likelihood is what the score adds)");
         check(vocabSize > 0, "vocab_size", "must be > 0, got " + vocabSize);
         check(layers > 0, "layers", "must be > 0, got " + layers);
         check(dModel > 0, "d_model", "must be > 0, got " + dModel);
@@ -216,10 +229,20 @@ public final class ModelConfig {
     }
 
     /**
+     * Whether that likelihood is a frozen reference's, saved in the folder {@code reference/} beside the model (see
+     * the class comment).
+     *
+     * @since 1.3
+     */
+    public boolean likelihoodReference() {
+        return likelihoodReference;
+    }
+
+    /**
      * Trainable parameters of the language model: embeddings, blocks, the final norm (pre-norm only) and the LM head
      * when untied, plus the classification head ({@code d * classes + classes}, and {@code 2 * classes} likelihood
      * weights with {@code score_likelihood}) when {@code classes > 0}; the scalar
-     * head of reward and value models excluded.
+     * head of reward and value models (and its likelihood weights) excluded.
      */
     public long parameterCount() {
         long d = dModel;
@@ -247,7 +270,8 @@ public final class ModelConfig {
     public Builder toBuilder() {
         return builder().vocabSize(vocabSize).layers(layers).dModel(dModel).heads(heads).ffn(ffn).context(context)
                 .norm(norm).normType(normType).positions(positions).tieEmbeddings(tieEmbeddings).attention(attention)
-                .normEps(normEps).initStd(initStd).classes(classes).scoreLikelihood(scoreLikelihood);
+                .normEps(normEps).initStd(initStd).classes(classes).scoreLikelihood(scoreLikelihood)
+                .likelihoodReference(likelihoodReference);
     }
 
     @Override
@@ -266,7 +290,8 @@ public final class ModelConfig {
                 + heads + ", ffn=" + ffn + ", context=" + context + ", norm=" + norm + ", norm_type=" + normType
                 + ", positions=" + positions + ", tie_embeddings=" + tieEmbeddings + ", attention=" + attention
                 + ", norm_eps=" + normEps + ", init_std=" + initStd + (classes > 0 ? ", classes=" + classes : "")
-                + (scoreLikelihood ? ", score_likelihood=true" : "") + "}";
+                + (scoreLikelihood ? ", score_likelihood=true" : "")
+                + (likelihoodReference ? ", likelihood_reference=true" : "") + "}";
     }
 
     /** Builds a {@link ModelConfig}; unset values take the defaults in the class comment. */
@@ -286,6 +311,7 @@ public final class ModelConfig {
         private float initStd = 0.02f;
         private int classes;
         private boolean scoreLikelihood;
+        private boolean likelihoodReference;
 
         public Builder vocabSize(int v) {
             vocabSize = v;
@@ -366,6 +392,12 @@ public final class ModelConfig {
         /** @since 1.2 */
         public Builder scoreLikelihood(boolean v) {
             scoreLikelihood = v;
+            return this;
+        }
+
+        /** @since 1.3 */
+        public Builder likelihoodReference(boolean v) {
+            likelihoodReference = v;
             return this;
         }
 

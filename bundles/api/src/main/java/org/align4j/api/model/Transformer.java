@@ -163,6 +163,21 @@ public interface Transformer {
                 + " classes > 0 and score_likelihood)");
     }
 
+    /**
+     * The scalar head's likelihood term: {@code features @ score_head.likelihood} ({@code [2]}), added to an outcome
+     * reward model's score when it scores with a reference's likelihood ({@link ModelConfig#likelihoodReference()}).
+     *
+     * @param features {@code [..., 2]}: {@code [min, mean]} token log-probability of the completion, e.g. from
+     *        {@link #stepLogProbFeatures} with the whole completion as one step
+     * @return {@code [...]}
+     * @throws IllegalStateException when the model has no such parameter
+     * @since 1.3
+     */
+    default Operand<TFloat32> scalarLikelihood(Ops tf, Operand<TFloat32> features) {
+        throw new IllegalStateException("this model has no likelihood weights in its scalar head (it needs classes 0"
+                + " and likelihood_reference)");
+    }
+
     /** Every trainable variable, in a stable order, with the names weights files use. */
     List<Parameter> parameters();
 

@@ -50,10 +50,10 @@ final class ListwiseMethod extends RewardMethod {
     private Placeholder<TInt32> ranks; // [B, K]
     private Placeholder<TFloat32> mask; // [B, K]
 
-    ListwiseMethod(RewardSettings cfg, ModelConfig config, AttentionKernel kernel, Collator collator, int padId,
+    ListwiseMethod(RewardSettings cfg, ModelConfig config, ModelConfig reference, AttentionKernel kernel, Collator collator, int padId,
             Path init, long seed, ListwiseLoss lossFn, Settings lossSettings, List<Ranked> train, List<Ranked> valid,
             int eosId) {
-        super(cfg, config, kernel, collator, padId, init, train.size(), seed);
+        super(cfg, config, reference, kernel, collator, padId, init, train.size(), seed);
         this.lossFn = lossFn;
         this.lossSettings = lossSettings;
         this.train = train;

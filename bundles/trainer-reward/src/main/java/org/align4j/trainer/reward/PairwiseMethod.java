@@ -46,9 +46,9 @@ final class PairwiseMethod extends RewardMethod {
     private final List<Pair> valid;
     private Placeholder<TFloat32> margin; // [B]
 
-    PairwiseMethod(RewardSettings cfg, ModelConfig config, AttentionKernel kernel, Collator collator, int padId,
+    PairwiseMethod(RewardSettings cfg, ModelConfig config, ModelConfig reference, AttentionKernel kernel, Collator collator, int padId,
             Path init, long seed, PairwiseLoss lossFn, Settings lossSettings, List<Pair> train, List<Pair> valid) {
-        super(cfg, config, kernel, collator, padId, init, train.size(), seed);
+        super(cfg, config, reference, kernel, collator, padId, init, train.size(), seed);
         this.lossFn = lossFn;
         this.lossSettings = lossSettings;
         this.train = train;

@@ -42,9 +42,9 @@ final class PointwiseMethod extends RewardMethod {
     private final List<Rated> valid;
     private Placeholder<TFloat32> targets; // [B]
 
-    PointwiseMethod(RewardSettings cfg, ModelConfig config, AttentionKernel kernel, Collator collator, int padId,
+    PointwiseMethod(RewardSettings cfg, ModelConfig config, ModelConfig reference, AttentionKernel kernel, Collator collator, int padId,
             Path init, long seed, PointwiseLoss lossFn, Settings lossSettings, List<Rated> train, List<Rated> valid) {
-        super(cfg, config, kernel, collator, padId, init, train.size(), seed);
+        super(cfg, config, reference, kernel, collator, padId, init, train.size(), seed);
         this.lossFn = lossFn;
         this.lossSettings = lossSettings;
         this.train = train;

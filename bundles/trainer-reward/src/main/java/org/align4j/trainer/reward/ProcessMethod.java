@@ -31,7 +31,7 @@ import org.tensorflow.types.TInt32;
 
 /**
  * A process reward model: the steps of a solution are written one after another, each followed by the step
- * separator token ({@code <|step|>}), and the model's classification head gives the logits of the step labels
+ * separator token ({@code <|step|>}; with a likelihood reference, the newline that ends its line), and the model's classification head gives the logits of the step labels
  * (correct / neutral / incorrect, or fewer classes as the loss says) at each separator. Held out: step-level
  * precision, recall and F1 of finding incorrect steps ({@code eval_step_precision}, {@code eval_step_recall},
  * {@code eval_step_f1}), {@code eval_step_accuracy}, and {@code eval_first_error}: the share of solutions whose
@@ -54,19 +54,33 @@ final class ProcessMethod extends RewardMethod {
         }
     }
 
-    /** Turns process examples into labelled token sequences: {@code <eos> prompt step1 <|step|> step2 <|step|> ...}. */
+    /**
+     * Turns process examples into labelled token sequences: {@code <eos> prompt step1 <|step|> step2 <|step|> ...}
+     * ({@code \n} in place of {@code <|step|>} with a likelihood reference).
+     */
     static final class Steps {
         private final Tokenizer tokenizer;
         private final int context;
         private final int separator;
 
-        Steps(Tokenizer tokenizer, int context) {
+        /** @param newline each step ends with the newline token (a model with a likelihood reference) */
+        Steps(Tokenizer tokenizer, int context, boolean newline) {
             this.tokenizer = tokenizer;
             this.context = context;
-            this.separator = tokenizer.specialTokens().id(SpecialTokens.STEP).orElseThrow(() ->
-                    new IllegalStateException("the run's tokenizer has no step separator token (<|step|>): a process"
-                            + " reward model marks each step with it; train a new tokenizer (delete the workdir's"
-                            + " tokenizer.json) so it gets one"));
+            this.separator = newline ? newline(tokenizer) : tokenizer.specialTokens().id(SpecialTokens.STEP)
+                    .orElseThrow(() -> new IllegalStateException("the run's tokenizer has no step separator token"
+                            + " (<|step|>): a process reward model marks each step with it; train a new tokenizer"
+                            + " (delete the workdir's tokenizer.json) so it gets one"));
+        }
+
+        /** The id of {@code "\n"}, which must be one token. */
+        static int newline(Tokenizer tokenizer) {
+            int[] ids = tokenizer.encode("\n");
+            if (ids.length != 1) {
+                throw new IllegalStateException("the tokenizer encodes \"\\n\" as " + ids.length + " tokens: a process"
+                        + " reward model with a likelihood reference ends each step at its newline, one token");
+            }
+            return ids[0];
         }
 
         List<Labelled> all(List<Example> examples, int[] dropped) {
@@ -125,10 +139,10 @@ final class ProcessMethod extends RewardMethod {
     private Operand<TFloat32> stepLogits; // [B, S, C]
     private Placeholder<TFloat32> stepTokens; // [B, S, T] with score_likelihood
 
-    ProcessMethod(RewardSettings cfg, ModelConfig config, AttentionKernel kernel, Collator collator, int padId,
+    ProcessMethod(RewardSettings cfg, ModelConfig config, ModelConfig reference, AttentionKernel kernel, Collator collator, int padId,
             Path init, long seed, ProcessLoss lossFn, Settings lossSettings, List<Labelled> train,
             List<Labelled> valid) {
-        super(cfg, config, kernel, collator, padId, init, train.size(), seed);
+        super(cfg, config, reference, kernel, collator, padId, init, train.size(), seed);
         this.lossFn = lossFn;
         this.lossSettings = lossSettings;
         this.train = train;
@@ -149,7 +163,7 @@ final class ProcessMethod extends RewardMethod {
             stepTokens = tf.withName("step_tokens").placeholder(TFloat32.class,
                     Placeholder.shape(Shape.of(-1, -1, -1)));
             stepLogits = tf.math.add(stepLogits, model.classifyLikelihood(tf,
-                    model.stepLogProbFeatures(tf, hidden, next, stepTokens))); // [B, S, C]
+                    likelihoodModel.stepLogProbFeatures(tf, likelihoodHidden, next, stepTokens))); // [B, S, C]
         }
         return objective(lossFn.compute(tf, stepLogits, labels, stepMask, lossSettings));
     }

@@ -33,11 +33,16 @@ import org.tensorflow.types.TInt32;
  * What the four reward-model methods share: one trained model named {@code reward} (from the stage's {@code init:}),
  * sequences scored at their last token by the scalar head (plus, with {@link ModelConfig#scoreLikelihood()}, the
  * model's mean log-probability of the completion's tokens), batches in a seeded epoch order, and scoring of held-out
- * examples. A subclass adds its family's inputs, loss and held-out metrics.
+ * examples. With {@link ModelConfig#likelihoodReference()} a second model, {@code reference}, is a frozen copy of the
+ * init model that gives the log-probabilities (written with the reward model to {@code model/reference}), and the
+ * outcome score adds {@code [min, mean] @ score_head.likelihood} of the completion's tokens. A subclass adds its
+ * family's inputs, loss and held-out metrics.
  */
 abstract class RewardMethod implements TrainingMethod {
     final RewardSettings cfg;
     final ModelConfig config;
+    /** The frozen reference's configuration, or null without {@link ModelConfig#likelihoodReference()}. */
+    final ModelConfig reference;
     final AttentionKernel kernel;
     final Collator collator;
     final int padId;
@@ -51,12 +56,19 @@ abstract class RewardMethod implements TrainingMethod {
     Operand<TFloat32> scores; // [N]
     Transformer model;
     Operand<TFloat32> hidden; // [N, T, d]
+    /** The model whose token log-probabilities the score uses ({@code model} or the frozen reference). */
+    Transformer likelihoodModel;
+    Operand<TFloat32> likelihoodHidden; // [N, T, d] of likelihoodModel
     private long tokensPerStep;
 
-    RewardMethod(RewardSettings cfg, ModelConfig config, AttentionKernel kernel, Collator collator, int padId,
-            Path init, int examples, long seed) {
+    RewardMethod(RewardSettings cfg, ModelConfig config, ModelConfig reference, AttentionKernel kernel,
+            Collator collator, int padId, Path init, int examples, long seed) {
+        if ((reference != null) != config.likelihoodReference()) {
+            throw new IllegalArgumentException("a reference configuration goes with likelihood_reference, only");
+        }
         this.cfg = cfg;
         this.config = config;
+        this.reference = reference;
         this.kernel = kernel;
         this.collator = collator;
         this.padId = padId;
@@ -71,8 +83,16 @@ abstract class RewardMethod implements TrainingMethod {
 
     @Override
     public List<ModelSpec> models() {
-        return List.of(ModelSpec.trained(ModelSpec.REWARD, config, kernel).initFrom(init));
+        ModelSpec reward = ModelSpec.trained(ModelSpec.REWARD, config, kernel).initFrom(init);
+        if (reference == null) {
+            return List.of(reward);
+        }
+        return List.of(reward, ModelSpec.frozen(ModelSpec.REFERENCE, reference, kernel).initFrom(init)
+                .output(reward.output() + "/" + REFERENCE_FOLDER));
     }
+
+    /** The folder under a reward model's folder that holds its frozen reference. */
+    static final String REFERENCE_FOLDER = "reference";
 
     /** The scoring graph: the model's scalar head at each row's {@code last} position. */
     final void buildScores(Ops tf, StageRun.Models models) {
@@ -88,7 +108,20 @@ abstract class RewardMethod implements TrainingMethod {
             next = tf.withName("next_tokens").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
             nextInCompletion = tf.withName("next_in_completion").placeholder(TFloat32.class,
                     Placeholder.shape(Shape.of(-1, -1)));
-            scores = tf.math.add(scores, model.meanLogProb(tf, hidden, next, nextInCompletion)); // [N]
+            if (reference != null) { // the frozen copy's [min, mean] log-prob of the completion, weighted
+                likelihoodModel = models.get(ModelSpec.REFERENCE);
+                likelihoodHidden = likelihoodModel.hidden(tf, tokens, null); // [N, T, d]
+                if (config.classes() == 0) { // a process model reads the features per step instead
+                    Operand<TFloat32> features = likelihoodModel.stepLogProbFeatures(tf, likelihoodHidden, next,
+                            tf.expandDims(nextInCompletion, tf.constant(1))); // [N, 1, 2]
+                    scores = tf.math.add(scores, tf.reshape(model.scalarLikelihood(tf, features),
+                            tf.constant(new int[] {-1}))); // [N]
+                }
+            } else {
+                likelihoodModel = model;
+                likelihoodHidden = hidden;
+                scores = tf.math.add(scores, model.meanLogProb(tf, hidden, next, nextInCompletion)); // [N]
+            }
         }
     }
 

@@ -10,22 +10,44 @@ import org.align4j.training.LoopSettings;
  * <pre>
  * loss: bradley-terry            # a loss of one of the four families; its family decides the data the stage reads
  * ratings: { min: 1, max: 5 }    # pointwise: ratings are mapped to [-1, 1] from this scale
- * likelihood: false              # the score adds the model's own mean log-probability of the completion's tokens to
- *                                # the scalar head; a process model's step logits add learned weights of each step's
- *                                # lowest and mean token log-probability (ModelConfig#scoreLikelihood)
+ * likelihood: false              # true (or self): the score adds the model's own mean log-probability of the
+ *                                # completion's tokens to the scalar head; a process model's step logits add learned
+ *                                # weights of each step's lowest and mean token log-probability
+ *                                # (ModelConfig#scoreLikelihood). reference: those log-probabilities are a frozen
+ *                                # copy's of the init: model, saved with the reward model in model/reference/; an
+ *                                # outcome model weights the completion's lowest and mean, a process model scores
+ *                                # each step at the newline that ends it (ModelConfig#likelihoodReference)
  * chat_template: { ... }         # for conversational examples
  * </pre>
  */
 final class RewardSettings {
+    /** Whose likelihood a reward model scores with, if any. */
+    enum Likelihood { NONE, SELF, REFERENCE }
+
     final LoopSettings loop;
     final double ratingMin;
     final double ratingMax;
     final ChatTemplate chat;
-    final boolean likelihood;
+    final Likelihood likelihood;
 
     RewardSettings(Settings s) {
         loop = new LoopSettings(s, "loss", "ratings", "chat_template", "likelihood");
-        likelihood = s.getBoolean("likelihood", false);
+        String lik = s.getString("likelihood", "false").trim().toLowerCase(java.util.Locale.ROOT);
+        switch (lik) {
+        case "false":
+            likelihood = Likelihood.NONE;
+            break;
+        case "true":
+        case "self":
+            likelihood = Likelihood.SELF;
+            break;
+        case "reference":
+            likelihood = Likelihood.REFERENCE;
+            break;
+        default:
+            throw s.error("likelihood", "expected false, true (or self: the reward model's own) or reference (a"
+                    + " frozen copy of the init: model), got \"" + lik + "\"");
+        }
         Settings ratings = s.section("ratings").checkKnown("min", "max");
         ratingMin = ratings.getDouble("min", 1.0);
         ratingMax = ratings.getDouble("max", 5.0);

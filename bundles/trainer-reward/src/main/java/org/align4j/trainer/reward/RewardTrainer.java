@@ -164,7 +164,16 @@ public final class RewardTrainer implements Trainer {
         opt.validate(cfg.loop.optimizer);
 
         // how the saved model scores is this stage's choice, whatever the init folder's model did
-        config = config.toBuilder().scoreLikelihood(cfg.likelihood).build();
+        ModelConfig reference = null;
+        if (cfg.likelihood == RewardSettings.Likelihood.REFERENCE) {
+            if (init.isEmpty()) {
+                throw ctx.settings().error("likelihood", "reference scores with a frozen copy of the model the reward"
+                        + " model starts from, and this stage has no init: (name the SFT model, e.g. init: stage-1)");
+            }
+            reference = config.toBuilder().classes(0).scoreLikelihood(false).likelihoodReference(false).build();
+        }
+        config = config.toBuilder().scoreLikelihood(cfg.likelihood != RewardSettings.Likelihood.NONE)
+                .likelihoodReference(reference != null).build();
         Tokenizer tokenizer = ctx.tokenizer();
         Sequences seqs = new Sequences(tokenizer, cfg.chat);
         int context = config.context();
@@ -178,32 +187,32 @@ public final class RewardTrainer implements Trainer {
             pw.validate(lossSettings);
             List<PairwiseMethod.Pair> train = pairs(ctx.trainExamples(), seqs, context, dropped);
             examples = train.size();
-            method = new PairwiseMethod(cfg, config, kernel, collator, tokenizer.padId(), from, ctx.seed(), pw,
+            method = new PairwiseMethod(cfg, config, reference, kernel, collator, tokenizer.padId(), from, ctx.seed(), pw,
                     lossSettings, train, pairs(ctx.validationExamples(), seqs, context, dropped));
         } else if (lw != null) {
             family = "listwise";
             lw.validate(lossSettings);
             List<ListwiseMethod.Ranked> train = lists(ctx.trainExamples(), seqs, context, dropped);
             examples = train.size();
-            method = new ListwiseMethod(cfg, config, kernel, collator, tokenizer.padId(), from, ctx.seed(), lw,
+            method = new ListwiseMethod(cfg, config, reference, kernel, collator, tokenizer.padId(), from, ctx.seed(), lw,
                     lossSettings, train, lists(ctx.validationExamples(), seqs, context, dropped), tokenizer.eosId());
         } else if (pt != null) {
             family = "pointwise";
             pt.validate(lossSettings);
             List<PointwiseMethod.Rated> train = rated(ctx.trainExamples(), seqs, context, dropped);
             examples = train.size();
-            method = new PointwiseMethod(cfg, config, kernel, collator, tokenizer.padId(), from, ctx.seed(), pt,
+            method = new PointwiseMethod(cfg, config, reference, kernel, collator, tokenizer.padId(), from, ctx.seed(), pt,
                     lossSettings, train, rated(ctx.validationExamples(), seqs, context, dropped));
         } else {
             family = "process";
             pr.validate(lossSettings);
             int classes = pr.classes(lossSettings);
             ModelConfig withHead = config.toBuilder().classes(classes).build();
-            ProcessMethod.Steps steps = new ProcessMethod.Steps(tokenizer, context);
+            ProcessMethod.Steps steps = new ProcessMethod.Steps(tokenizer, context, reference != null);
             List<ProcessMethod.Labelled> train = steps.all(ctx.trainExamples(), dropped);
             examples = train.size();
             config = withHead;
-            method = new ProcessMethod(cfg, withHead, kernel, collator, tokenizer.padId(), from, ctx.seed(), pr,
+            method = new ProcessMethod(cfg, withHead, reference, kernel, collator, tokenizer.padId(), from, ctx.seed(), pr,
                     lossSettings, train, steps.all(ctx.validationExamples(), dropped));
         }
         if (examples == 0) {
