@@ -111,7 +111,22 @@ public class RewardConfigIT {
 
     @Test
     public void aLikelihoodRewardModelScoresAsItsStageDid() throws Exception {
-        Path dir = Align4jOptions.scratch("reward-likelihood-run");
+        servedAsInTheStage("true", "likely");
+    }
+
+    @Test
+    public void aRewardModelWithAFrozenReferenceScoresAsItsStageDid() throws Exception {
+        servedAsInTheStage("reference", "likelyref");
+    }
+
+    @Test
+    public void aStepCreditRewardModelScoresAsItsStageDid() throws Exception {
+        servedAsInTheStage("reference", "credited", "    score: step-credit");
+    }
+
+    /** A reward stage with {@code likelihood: <likelihood>}; its model, served from a .cfg, scores as the stage did. */
+    private void servedAsInTheStage(String likelihood, String name, String... more) throws Exception {
+        Path dir = Align4jOptions.scratch("reward-likelihood-" + name);
         Path deploy = Paths.get(context.getProperty("felix.fileinstall.dir"));
         List<String[]> held = new ArrayList<>(); // prompt, chosen, rejected
         List<String> train = new ArrayList<>();
@@ -137,7 +152,8 @@ public class RewardConfigIT {
         Files.writeString(file, Align4jOptions.tinyRewardPipeline(
                 "run: { name: tiny-likelihood, workdir: '" + dir.resolve("run") + "', seed: 5 }", 48,
                 "    loss: bradley-terry",
-                "    likelihood: true",
+                "    likelihood: " + likelihood,
+                more.length > 0 ? more[0] : "",
                 "    data: { train: '" + dir.resolve("train.jsonl") + "', validation_file: '" + dir.resolve("held.jsonl")
                         + "' }",
                 "    optimizer: { name: adamw, lr: 1.0e-3 }",
@@ -145,20 +161,24 @@ public class RewardConfigIT {
                 "    batch: 8"), StandardCharsets.UTF_8);
         org.align4j.api.train.TrainingResult reward = pipelines.run(file, Map.of()).stages().get(1);
         assertTrue(Files.readString(reward.output().resolve("config.json")).contains("\"score_likelihood\" : true"));
+        assertEquals(likelihood.equals("reference"), Files.isRegularFile(reward.output().resolve(
+                "reference/model.safetensors")));
+        assertEquals(more.length > 0, Files.readString(reward.output().resolve("config.json")).contains(
+                "\"step_credit\" : true"));
         double margin = reward.metrics().get("eval_margin"); // the stage's mean of r_chosen - r_rejected, held out
 
-        Path cfg = deploy.resolve("org.align4j.reward.learned-likely.cfg");
-        Files.writeString(cfg, "folder = " + reward.output().toString().replace("\\", "/") + "\nname = likely\n",
-                StandardCharsets.UTF_8);
+        Path cfg = deploy.resolve("org.align4j.reward.learned-" + name + ".cfg");
+        Files.writeString(cfg, "folder = " + reward.output().toString().replace("\\", "/") + "\nname = " + name
+                + "\n", StandardCharsets.UTF_8);
         try {
-            await(() -> versions("likely").equals(List.of("1")), () -> "never registered: " + rewards.models(null));
+            await(() -> versions(name).equals(List.of("1")), () -> "never registered: " + rewards.models(null));
             List<PromptCompletion> chosen = new ArrayList<>();
             List<PromptCompletion> rejected = new ArrayList<>();
             for (String[] h : held) {
                 chosen.add(new PromptCompletion(h[0], h[1]));
                 rejected.add(new PromptCompletion(h[0], h[2]));
             }
-            RewardModels.Lease lease = rewards.lease("likely", Optional.empty());
+            RewardModels.Lease lease = rewards.lease(name, Optional.empty());
             float[] c = lease.score(chosen).scores().scores();
             float[] r = lease.score(rejected).scores().scores();
             double served = 0;
@@ -166,7 +186,8 @@ public class RewardConfigIT {
                 served += c[i] - r[i];
             }
             served /= c.length;
-            System.out.printf("held-out margin: %.6f in the stage, %.6f from the service%n", margin, served);
+            System.out.printf("held-out margin (likelihood: %s): %.6f in the stage, %.6f from the service%n",
+                    likelihood, margin, served);
             assertEquals("the service scores as the stage did", margin, served, 1e-4 * Math.max(1, Math.abs(margin)));
         } finally {
             Files.delete(cfg);

@@ -65,10 +65,12 @@ public class RewardFamiliesIT {
                 "listwise", new String[] {"plackett-luce", "eval_kendall_tau"},
                 "pointwise", new String[] {"mse", "eval_pearson"},
                 "process", new String[] {"step-cross-entropy", "eval_step_f1"},
-                "process+likelihood", new String[] {"step-cross-entropy", "eval_step_f1"});
+                "process+likelihood", new String[] {"step-cross-entropy", "eval_step_f1"},
+                "process+reference", new String[] {"step-cross-entropy", "eval_step_f1"});
         for (Map.Entry<String, String[]> f : families.entrySet()) {
-            boolean likelihood = f.getKey().endsWith("+likelihood");
-            String family = f.getKey().replace("+likelihood", "");
+            boolean reference = f.getKey().endsWith("+reference");
+            boolean likelihood = f.getKey().endsWith("+likelihood") || reference;
+            String family = f.getKey().replaceAll("\\+.*", "");
             String loss = f.getValue()[0];
             String metric = f.getValue()[1];
             List<TrainingEvent> events = new CopyOnWriteArrayList<>();
@@ -78,10 +80,10 @@ public class RewardFamiliesIT {
             try {
                 // pairwise: held-out examples from a file of their own; the others: a split of the training file
                 Map<String, String> overrides = new java.util.HashMap<>(Map.of("run.workdir",
-                        dir.resolve("run-" + family + (likelihood ? "-likelihood" : "")).toString(), "stages[1].loss",
+                        dir.resolve("run-" + f.getKey().replace('+', '-')).toString(), "stages[1].loss",
                         loss, "stages[1].data.train", data.get(family).toString()));
                 if (likelihood) {
-                    overrides.put("stages[1].likelihood", "true");
+                    overrides.put("stages[1].likelihood", reference ? "reference" : "true");
                 }
                 if (family.equals("pairwise")) {
                     overrides.put("stages[1].data.validation_file", data.get("pairwise-held").toString());
@@ -114,6 +116,17 @@ public class RewardFamiliesIT {
                         : "cls_head.weight, reward.cls_head.bias from the seed"));
                 assertEquals(likelihood, Files.readString(reward.output().resolve("config.json")).contains(
                         "\"score_likelihood\" : true"));
+                assertEquals(reference, Files.readString(reward.output().resolve("config.json")).contains(
+                        "\"likelihood_reference\" : true"));
+                // the frozen copy of the init model it scores with is written beside it, unchanged
+                assertEquals(reference, Files.isRegularFile(reward.output().resolve("reference/model.safetensors")));
+                if (reference) {
+                    assertEquals(Files.readString(report.stages().get(0).output().resolve("config.json")),
+                            Files.readString(reward.output().resolve("reference/config.json")));
+                    org.junit.Assert.assertArrayEquals("the reference's weights are the init model's, untrained",
+                            Files.readAllBytes(report.stages().get(0).output().resolve("model.safetensors")),
+                            Files.readAllBytes(reward.output().resolve("reference/model.safetensors")));
+                }
             }
         }
     }

@@ -57,8 +57,9 @@ import org.tensorflow.types.TInt32;
  * score_head.bias                 [1]         0
  * cls_head.weight                 [d, C]      N(0, std)   the classification head, only when classes C &gt; 0
  * cls_head.bias                   [C]         0
- * cls_head.likelihood             [2, C]      prior       its likelihood weights, only with classes &gt; 0 and
- *                                                         score_likelihood: +1 toward class 0, -1 toward class C-1
+ * cls_head.likelihood             [2, C]      0 / prior   its likelihood weights, only with classes &gt; 0 and
+ *                                                         score_likelihood; with likelihood_reference they start
+ *                                                         from the prior +1 toward class 0, -1 toward class C-1
  * score_head.likelihood           [2]         1           the scalar head's, only with classes 0 and a likelihood
  *                                                         reference (likelihood_reference)
  * </pre>
@@ -194,7 +195,8 @@ final class DecoderTransformer implements Transformer {
         }
         // a process reward model scoring with its likelihood: weights of each step's [min, mean] token log-prob
         clsLik = classes > 0 && config.scoreLikelihood()
-                ? add(scope, "cls_head.likelihood", Shape.of(2, classes), false, Initializer.Kind.LIKELIHOOD_PRIOR)
+                ? add(scope, "cls_head.likelihood", Shape.of(2, classes), false, config.likelihoodReference()
+                        ? Initializer.Kind.LIKELIHOOD_PRIOR : Initializer.Kind.ZEROS)
                 : null;
         // an outcome reward model scoring with a reference's likelihood: weights of the completion's [min, mean]
         scoreLik = classes == 0 && config.likelihoodReference()

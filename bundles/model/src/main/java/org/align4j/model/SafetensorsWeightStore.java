@@ -43,9 +43,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * <p>{@code config.json} holds the pipeline's {@code model:} keys (see {@link ModelConfig}) plus
  * {@code "model_type": "align4j-decoder"}, {@code "classes"} when the model has a classification head and
  * {@code "score_likelihood": true} when a reward model's score adds its mean log-probability of the completion,
- * {@code "likelihood_reference": true} when that is a frozen reference's; loading requires every other key, reads a
- * missing {@code classes} as 0 and a missing {@code score_likelihood} or {@code likelihood_reference} as false (files
- * written before they existed), and rejects unknown keys, naming the file.
+ * {@code "likelihood_reference": true} when that is a frozen reference's, {@code "step_credit": true} when an outcome
+ * model is scored by its steps; loading requires every other key, reads a missing {@code classes} as 0 and a missing
+ * {@code score_likelihood}, {@code likelihood_reference} or {@code step_credit} as false (files written before they
+ * existed), and rejects unknown keys, naming the file.
  */
 @Component(service = WeightStore.class)
 public final class SafetensorsWeightStore implements WeightStore {
@@ -60,10 +61,10 @@ public final class SafetensorsWeightStore implements WeightStore {
             "context", "norm", "norm_type", "positions", "tie_embeddings", "attention", "norm_eps", "init_std");
     /**
      * Keys {@code config.json} may leave out: {@code classes} (absent: 0, no classification head) and
-     * {@code score_likelihood} and {@code likelihood_reference} (absent: false).
+     * {@code score_likelihood}, {@code likelihood_reference} and {@code step_credit} (absent: false).
      */
     private static final List<String> OPTIONAL_CONFIG_KEYS = List.of("classes", "score_likelihood",
-            "likelihood_reference");
+            "likelihood_reference", "step_credit");
 
     /** The keys of a tensor's header entry. */
     private static final List<String> ENTRY_KEYS = List.of("dtype", "shape", "data_offsets");
@@ -368,6 +369,9 @@ public final class SafetensorsWeightStore implements WeightStore {
         if (config.likelihoodReference()) {
             root.put("likelihood_reference", true);
         }
+        if (config.stepCredit()) {
+            root.put("step_credit", true);
+        }
         byte[] text = json.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(root);
         byte[] withNewline = Arrays.copyOf(text, text.length + 1);
         withNewline[text.length] = '\n';
@@ -421,6 +425,7 @@ public final class SafetensorsWeightStore implements WeightStore {
                     .scoreLikelihood(root.has("score_likelihood") && bool(file, root, "score_likelihood"))
                     .likelihoodReference(root.has("likelihood_reference")
                             && bool(file, root, "likelihood_reference"))
+                    .stepCredit(root.has("step_credit") && bool(file, root, "step_credit"))
                     .build();
         } catch (IllegalArgumentException e) {
             throw bad(file, e.getMessage());

@@ -282,6 +282,14 @@ class SafetensorsWeightStoreTest {
         good = Files.readString(file);
         assertBadConfig(good.replace("\"score_likelihood\" : true,", ""), "likelihood_reference",
                 "needs score_likelihood");
+
+        ModelConfig credited = referenced.toBuilder().classes(1).stepCredit(true).build();
+        store.saveConfig(file, credited);
+        root = new ObjectMapper().readTree(file.toFile());
+        assertEquals(true, root.get("step_credit").booleanValue());
+        assertEquals(credited, store.loadConfig(file));
+        assertBadConfig(Files.readString(file).replace("\"classes\" : 1,", ""), "step_credit",
+                "needs classes > 0");
     }
 
     private void assertBadConfig(String json, String... expected) throws IOException {

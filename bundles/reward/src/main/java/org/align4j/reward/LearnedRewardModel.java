@@ -49,15 +49,19 @@ import org.tensorflow.types.TInt32;
  * incorrect, {@code sigmoid(z)} with the correctness logit {@code z = logit[correct] - logit[incorrect]} (the first
  * and the last logit, as the {@code step-binary} loss reads them; for a one-logit head, {@code z = logit[0]}). The
  * outcome score is the lowest step score (a solution is as good as its worst step): the process trainer does not
- * train the scalar head, so it is not read. With {@code config.score_likelihood} the step logits add
+ * train the scalar head, so it is not read. With {@code config.step_credit} (an outcome model scored by its steps) the
+ * outcome score is instead the expected partial credit {@code sum_s prod_{s' <= s} p_s}, the number of steps right
+ * before the first wrong one, as the reward trainer scores it. With {@code config.score_likelihood} the step logits add
  * {@code [min, mean] @ cls_head.likelihood}: the lowest and the mean log-probability of the step's tokens, as the
  * process trainer computes them. A sequence longer than the context is cut from the left; if a step's
  * separator would be cut, the call fails naming the element.
  *
  * <p>With {@code config.likelihood_reference} those log-probabilities are those of the frozen model in the folder's
- * {@code reference/} ({@code config.json}, {@code model.safetensors}), in the same graph: an outcome model adds
- * {@code [min, mean] @ score_head.likelihood} of the completion's tokens (and final {@code <eos>}) instead of the
- * mean, and a process model ends each step with the newline token instead of {@code <|step|>}, as the trainer does.
+ * {@code reference/} ({@code config.json}, {@code model.safetensors}), in the same graph, and the features are the
+ * lowest and the mean token <em>probability</em>: an outcome model adds {@code [min, mean] @ score_head.likelihood}
+ * of the completion's tokens (and final {@code <eos>}) instead of the mean log-probability, and a process model
+ * weights each step's {@code [min, mean]} and ends each step with the newline token instead of {@code <|step|>}, as
+ * the trainer does.
  *
  * <p>{@link #scoreTokens}: an outcome model reads the ids as given ({@code <eos> prompt completion <eos>}); a process
  * model decodes them and scores the text (its steps are lines).
@@ -259,7 +263,8 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
                 l.stepTokens = tf.withName("step_tokens").placeholder(TFloat32.class,
                         Placeholder.shape(Shape.of(-1, -1, -1)));
                 l.stepLogits = tf.math.add(l.stepLogits, model.classifyLikelihood(tf,
-                        lm.stepLogProbFeatures(tf, lmHidden, l.next, l.stepTokens))); // [N, S, C]
+                        reference != null ? lm.stepProbFeatures(tf, lmHidden, l.next, l.stepTokens)
+                                : model.stepLogProbFeatures(tf, hidden, l.next, l.stepTokens))); // [N, S, C]
             }
         } else {
             l.last = tf.withName("last").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
@@ -272,7 +277,7 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
                         Placeholder.shape(Shape.of(-1, -1)));
                 l.scores = tf.math.add(l.scores, reference == null
                         ? model.meanLogProb(tf, hidden, l.next, l.nextInCompletion) // [N]
-                        : tf.reshape(model.scalarLikelihood(tf, lm.stepLogProbFeatures(tf, lmHidden, l.next,
+                        : tf.reshape(model.scalarLikelihood(tf, lm.stepProbFeatures(tf, lmHidden, l.next,
                                 tf.expandDims(l.nextInCompletion, tf.constant(1)))), tf.constant(new int[] {-1})));
             }
         }
@@ -465,14 +470,18 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             for (int i = 0; i < n; i++) {
                 float[] scores = new float[seps.get(i).length];
                 float min = Float.POSITIVE_INFINITY;
+                double credit = 0; // step_credit: sum over steps of the probability that every step so far is right
+                double allRight = 1;
                 for (int j = 0; j < scores.length; j++) {
                     double z = c == 1 ? logits.getFloat(i, j, 0) : logits.getFloat(i, j, 0)
                             - logits.getFloat(i, j, c - 1);
                     scores[j] = (float) (1 / (1 + Math.exp(-z)));
                     min = Math.min(min, scores[j]);
+                    allRight *= 1 / (1 + Math.exp(-z));
+                    credit += allRight;
                 }
                 stepScores.add(scores);
-                outcome[i] = min;
+                outcome[i] = config.stepCredit() ? (float) credit : min;
             }
         }
         return RewardScores.withSteps(outcome, stepScores);

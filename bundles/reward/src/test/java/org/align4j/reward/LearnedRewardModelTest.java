@@ -199,7 +199,7 @@ class LearnedRewardModelTest {
     }
 
     @Test
-    void aReferenceLikelihoodScoreAddsTheWeightedLowestAndMeanLogProbabilityOfTheFrozenModel() throws Exception {
+    void aReferenceLikelihoodScoreAddsTheWeightedLowestAndMeanProbabilityOfTheFrozenModel() throws Exception {
         ModelConfig plain = TinyModels.config(0);
         ModelConfig config = plain.toBuilder().scoreLikelihood(true).likelihoodReference(true).build();
         Map<String, TensorData> weights = new java.util.HashMap<>(TinyModels.weights(config, 13));
@@ -227,12 +227,12 @@ class LearnedRewardModelTest {
                 for (int k = 0; k < config.dModel(); k++) {
                     ref += h[h.length - 1][k] * w[k];
                 }
-                double sum = 0;
-                double lo = 0;
+                double sum = 0; // of probabilities
+                double lo = 1;
                 for (int j = completionStart; j < seq.size(); j++) {
-                    double lp = logProb(rh[j - 1], emb, config.vocabSize(), seq.get(j));
-                    sum += lp;
-                    lo = Math.min(lo, lp);
+                    double p = Math.exp(logProb(rh[j - 1], emb, config.vocabSize(), seq.get(j)));
+                    sum += p;
+                    lo = Math.min(lo, p);
                 }
                 ref += 0.7 * lo - 0.4 * sum / (seq.size() - completionStart);
                 maxDiff = Math.max(maxDiff, Math.abs(ref - a.scores()[i]));
@@ -272,15 +272,26 @@ class LearnedRewardModelTest {
         processScores(classes, likelihood, false);
     }
 
+    @Test
+    void aStepCreditModelScoresTheExpectedNumberOfRightStepsBeforeTheFirstWrongOne() throws Exception {
+        processScores(1, true, true, true);
+    }
+
     private void processScores(int classes, boolean likelihood, boolean withReference) throws Exception {
+        processScores(classes, likelihood, withReference, false);
+    }
+
+    private void processScores(int classes, boolean likelihood, boolean withReference, boolean credit)
+            throws Exception {
         ModelConfig plain = TinyModels.config(0);
         ModelConfig config = TinyModels.config(classes).toBuilder().scoreLikelihood(likelihood)
-                .likelihoodReference(withReference).build();
+                .likelihoodReference(withReference).stepCredit(credit).build();
         Map<String, TensorData> weights = new java.util.HashMap<>(TinyModels.weights(config, 5));
         Map<String, TensorData> refWeights = withReference ? TinyModels.weights(plain, 17) : weights;
-        if (likelihood) { // seeded as the prior: give the [min, mean] weights other values that matter
-            float[] prior = weights.get("reward.cls_head.likelihood").values();
-            assertArrayEquals(new float[] {1, 0, -1, 1, 0, -1}, prior, "the prior: likely is correct");
+        if (likelihood) { // seeded as 0 (with a reference, the prior): give the weights other values that matter
+            float[] seeded = weights.get("reward.cls_head.likelihood").values();
+            assertArrayEquals(!withReference ? new float[2 * classes] : classes == 1 ? new float[] {1, 1}
+                    : new float[] {1, 0, -1, 1, 0, -1}, seeded, "with a reference, the prior: likely is correct");
             assertEquals(config.parameterCount(), weights.entrySet().stream().filter(e -> !e.getKey().contains(
                     "score_head")).mapToLong(e -> e.getValue().values().length).sum(), "parameter count");
             float[] lik = new float[2 * classes];
@@ -289,7 +300,8 @@ class LearnedRewardModelTest {
             }
             weights.put("reward.cls_head.likelihood", new TensorData(new long[] {2, classes}, lik));
         }
-        Path folder = TinyModels.write(dir.resolve("prm" + classes + likelihood + withReference), config, weights);
+        Path folder = TinyModels.write(dir.resolve("prm" + classes + likelihood + withReference + credit), config,
+                weights);
         if (withReference) {
             TinyModels.write(folder.resolve("reference"), plain, refWeights);
         }
@@ -324,6 +336,8 @@ class LearnedRewardModelTest {
                 float[] w = params.get("reward.cls_head.weight").values(); // [d, C] row-major
                 float[] bias = params.get("reward.cls_head.bias").values(); // [C]
                 double min = 1;
+                double allRight = 1;
+                double expected = 0; // step credit: sum over steps of P(every step so far is right)
                 for (int j = 0; j < at.size(); j++) {
                     double[] logit = new double[classes];
                     for (int cl = 0; cl < classes; cl++) {
@@ -343,6 +357,14 @@ class LearnedRewardModelTest {
                             sum += lp;
                         }
                         double mean = at.get(j) > from ? sum / (at.get(j) - from) : 0;
+                        if (withReference) { // probabilities: min p = exp(min log p); a step without tokens: 1, 1
+                            double sumP = 0;
+                            for (int t = from; t < at.get(j); t++) {
+                                sumP += Math.exp(logProb(lh[t - 1], emb, config.vocabSize(), seq.get(t)));
+                            }
+                            lo = Math.exp(lo);
+                            mean = at.get(j) > from ? sumP / (at.get(j) - from) : 1;
+                        }
                         float[] lik = params.get("reward.cls_head.likelihood").values();
                         for (int cl = 0; cl < classes; cl++) {
                             logit[cl] += lo * lik[cl] + mean * lik[classes + cl];
@@ -351,12 +373,19 @@ class LearnedRewardModelTest {
                     double z = classes == 1 ? logit[0] : logit[0] - logit[classes - 1];
                     double p = 1 / (1 + Math.exp(-z));
                     min = Math.min(min, p);
+                    allRight *= p;
+                    expected += allRight;
                     maxDiff = Math.max(maxDiff, Math.abs(p - steps.get(i)[j]));
                 }
-                assertEquals(min, r.scores()[i], 1e-5, "the outcome is the lowest step score");
+                if (credit) {
+                    assertEquals(expected, r.scores()[i], 1e-5, "the outcome is the expected credit");
+                } else {
+                    assertEquals(min, r.scores()[i], 1e-5, "the outcome is the lowest step score");
+                }
             }
             System.out.printf("process step scores (%d classes%s) vs reference: max |diff| %.3g%n", classes,
-                    withReference ? ", likelihood reference" : likelihood ? ", likelihood" : "", maxDiff);
+                (credit ? ", step credit" : "") + (withReference ? ", likelihood reference" : likelihood
+                        ? ", likelihood" : ""), maxDiff);
             assertTrue(maxDiff < 1e-5, "max |step score - reference| = " + maxDiff);
         }
     }

@@ -14,6 +14,7 @@ import org.align4j.api.pipeline.Settings;
  * norm_type    layernorm | rmsnorm     positions learned | sinusoidal
  * tie_embeddings true                  attention mha     norm_eps  1e-5    init_std 0.02
  * classes      0                       score_likelihood false   likelihood_reference false
+ * step_credit  false
  * </pre>
  * {@code norm: pre} is GPT's {@code x + F(LNorm(x))} with a final norm before the head; {@code norm: post} is BERT's
  * {@code LNorm(F(x) + x)}.
@@ -33,10 +34,19 @@ import org.align4j.api.pipeline.Settings;
  * reward model's own; true, that of a <b>frozen copy of the model the reward model started from</b> (its SFT model),
  * saved beside the reward model in the folder {@code reference/}. Training moves the reward model's own
  * probabilities; the frozen copy keeps those of the policy whose answers are judged, where a slip in a step is an
- * unlikely token. A process model with a reference marks the end of each step with the newline that ends its line
- * (the text the reference was trained on) instead of {@code <|step|>}, and an outcome model weights the lowest and the
- * mean log-probability of the completion's tokens ({@code score_head.likelihood}). Set by the reward stage
- * ({@code likelihood: reference}); {@code config.json} holds it only when true.
+ * unlikely token. The features are then the lowest and the mean token <em>probability</em>
+ * ({@link Transformer#stepProbFeatures}), weighted from the prior that a likely text is a good one: per step and
+ * class for a process model, which marks the end of each step with the newline that ends its line (the text the
+ * reference was trained on) instead of {@code <|step|>}; over the completion for an outcome model
+ * ({@code score_head.likelihood}). Set by the reward stage ({@code likelihood: reference}); {@code config.json}
+ * holds it only when true.
+ *
+ * <p>{@code step_credit} (only with {@code classes > 0}) makes a model with a classification head an <b>outcome</b>
+ * reward model scored by its steps: the head gives each step (each line of the completion, ended as a process model
+ * ends it) a correctness logit {@code z} ({@code logit[0]} with one class, else {@code logit[0] - logit[C-1]}), and
+ * the score of the completion is its expected partial credit, the number of steps right before the first wrong one,
+ * {@code sum_s prod_{s' <= s} sigmoid(z_s')}. Set by the reward stage ({@code score: step-credit});
+ * {@code config.json} holds it only when true.
  */
 public final class ModelConfig {
     /** Where each block normalises. */
@@ -64,6 +74,7 @@ public final class ModelConfig {
     private final int classes;
     private final boolean scoreLikelihood;
     private final boolean likelihoodReference;
+    private final boolean stepCredit;
 
     private ModelConfig(Builder b) {
         this.vocabSize = b.vocabSize;
@@ -82,6 +93,8 @@ public final class ModelConfig {
         this.classes = b.classes;
         this.scoreLikelihood = b.scoreLikelihood;
         this.likelihoodReference = b.likelihoodReference;
+        this.stepCredit = b.stepCredit;
+        check(classes > 0 || !stepCredit, "step_credit", "needs classes > 0 (the head that scores each step)");
         check(scoreLikelihood || !likelihoodReference, "likelihood_reference",
                 "needs score_likelihood (the reference's likelihood is what the score adds)");
         check(vocabSize > 0, "vocab_size", "must be > 0, got " + vocabSize);
@@ -239,6 +252,15 @@ public final class ModelConfig {
     }
 
     /**
+     * Whether the model's outcome score is its steps' expected partial credit (see the class comment).
+     *
+     * @since 1.3
+     */
+    public boolean stepCredit() {
+        return stepCredit;
+    }
+
+    /**
      * Trainable parameters of the language model: embeddings, blocks, the final norm (pre-norm only) and the LM head
      * when untied, plus the classification head ({@code d * classes + classes}, and {@code 2 * classes} likelihood
      * weights with {@code score_likelihood}) when {@code classes > 0}; the scalar
@@ -271,7 +293,7 @@ public final class ModelConfig {
         return builder().vocabSize(vocabSize).layers(layers).dModel(dModel).heads(heads).ffn(ffn).context(context)
                 .norm(norm).normType(normType).positions(positions).tieEmbeddings(tieEmbeddings).attention(attention)
                 .normEps(normEps).initStd(initStd).classes(classes).scoreLikelihood(scoreLikelihood)
-                .likelihoodReference(likelihoodReference);
+                .likelihoodReference(likelihoodReference).stepCredit(stepCredit);
     }
 
     @Override
@@ -291,7 +313,8 @@ public final class ModelConfig {
                 + ", positions=" + positions + ", tie_embeddings=" + tieEmbeddings + ", attention=" + attention
                 + ", norm_eps=" + normEps + ", init_std=" + initStd + (classes > 0 ? ", classes=" + classes : "")
                 + (scoreLikelihood ? ", score_likelihood=true" : "")
-                + (likelihoodReference ? ", likelihood_reference=true" : "") + "}";
+                + (likelihoodReference ? ", likelihood_reference=true" : "")
+                + (stepCredit ? ", step_credit=true" : "") + "}";
     }
 
     /** Builds a {@link ModelConfig}; unset values take the defaults in the class comment. */
@@ -312,6 +335,7 @@ public final class ModelConfig {
         private int classes;
         private boolean scoreLikelihood;
         private boolean likelihoodReference;
+        private boolean stepCredit;
 
         public Builder vocabSize(int v) {
             vocabSize = v;
@@ -398,6 +422,12 @@ public final class ModelConfig {
         /** @since 1.3 */
         public Builder likelihoodReference(boolean v) {
             likelihoodReference = v;
+            return this;
+        }
+
+        /** @since 1.3 */
+        public Builder stepCredit(boolean v) {
+            stepCredit = v;
             return this;
         }
 

@@ -150,10 +150,35 @@ public interface Transformer {
     }
 
     /**
+     * The likelihood features of a reward model that scores with a frozen reference's likelihood
+     * ({@link ModelConfig#likelihoodReference()}): per step, the lowest and the mean probability (not log-probability:
+     * bounded, so the prior weights of {@code score_head.likelihood} and {@code cls_head.likelihood} keep the score's
+     * scale whatever the reference) of the tokens at the positions marked, {@code [1, 1]} for a step without any
+     * (nothing unlikely in it).
+     *
+     * @param stepTokens {@code [B, S, T]}: 1 at each position whose next token is one of step {@code s}'s
+     * @return {@code [B, S, 2]}: {@code [min p, mean p]}
+     * @since 1.3
+     */
+    default Operand<TFloat32> stepProbFeatures(Ops tf, Operand<TFloat32> hidden, Operand<TInt32> next,
+            Operand<TFloat32> stepTokens) {
+        Operand<TFloat32> lp = tf.expandDims(tokenLogProbs(tf, hidden, next), tf.constant(1)); // [B, 1, T]
+        Operand<TFloat32> count = tf.reduceSum(stepTokens, tf.constant(2)); // [B, S]
+        Operand<TFloat32> none = tf.dtypes.cast(tf.math.equal(count, tf.constant(0f)), TFloat32.class); // [B, S]
+        Operand<TFloat32> mean = tf.math.div(tf.math.add(tf.reduceSum(tf.math.mul(tf.math.exp(lp), stepTokens),
+                tf.constant(2)), none), tf.math.maximum(count, tf.constant(1f))); // [B, S]
+        Operand<TFloat32> outside = tf.math.mul(tf.math.sub(tf.constant(1f), stepTokens), tf.constant(1e9f));
+        Operand<TFloat32> min = tf.math.exp(tf.math.minimum(tf.reduceMin(tf.math.add(tf.math.mul(lp, stepTokens),
+                outside), tf.constant(2)), tf.constant(0f))); // [B, S]
+        return tf.stack(List.of(min, mean), org.tensorflow.op.core.Stack.axis(2L)); // [B, S, 2]
+    }
+
+    /**
      * The classification head's likelihood term: {@code features @ cls_head.likelihood} ({@code [2, C]}), added to
      * a process model's step logits when the model has {@link ModelConfig#scoreLikelihood()}.
      *
-     * @param features {@code [B, S, 2]} from {@link #stepLogProbFeatures}
+     * @param features {@code [B, S, 2]} from {@link #stepLogProbFeatures} (or {@link #stepProbFeatures} with a
+     *        likelihood reference)
      * @return {@code [B, S, C]}
      * @throws IllegalStateException when the model has no such parameter
      * @since 1.2
@@ -167,8 +192,8 @@ public interface Transformer {
      * The scalar head's likelihood term: {@code features @ score_head.likelihood} ({@code [2]}), added to an outcome
      * reward model's score when it scores with a reference's likelihood ({@link ModelConfig#likelihoodReference()}).
      *
-     * @param features {@code [..., 2]}: {@code [min, mean]} token log-probability of the completion, e.g. from
-     *        {@link #stepLogProbFeatures} with the whole completion as one step
+     * @param features {@code [..., 2]}: {@code [min, mean]} token probability of the completion, from
+     *        {@link #stepProbFeatures} with the whole completion as one step
      * @return {@code [...]}
      * @throws IllegalStateException when the model has no such parameter
      * @since 1.3

@@ -67,9 +67,14 @@ final class ProcessMethod extends RewardMethod {
         Steps(Tokenizer tokenizer, int context, boolean newline) {
             this.tokenizer = tokenizer;
             this.context = context;
-            this.separator = newline ? newline(tokenizer) : tokenizer.specialTokens().id(SpecialTokens.STEP)
+            this.separator = separator(tokenizer, newline);
+        }
+
+        /** The token that ends each step: the newline (with a likelihood reference) or {@code <|step|>}. */
+        static int separator(Tokenizer tokenizer, boolean newline) {
+            return newline ? newline(tokenizer) : tokenizer.specialTokens().id(SpecialTokens.STEP)
                     .orElseThrow(() -> new IllegalStateException("the run's tokenizer has no step separator token"
-                            + " (<|step|>): a process reward model marks each step with it; train a new tokenizer"
+                            + " (<|step|>): a reward model scored by steps marks each with it; train a new tokenizer"
                             + " (delete the workdir's tokenizer.json) so it gets one"));
         }
 
@@ -163,7 +168,8 @@ final class ProcessMethod extends RewardMethod {
             stepTokens = tf.withName("step_tokens").placeholder(TFloat32.class,
                     Placeholder.shape(Shape.of(-1, -1, -1)));
             stepLogits = tf.math.add(stepLogits, model.classifyLikelihood(tf,
-                    likelihoodModel.stepLogProbFeatures(tf, likelihoodHidden, next, stepTokens))); // [B, S, C]
+                    reference != null ? likelihoodModel.stepProbFeatures(tf, likelihoodHidden, next, stepTokens)
+                            : model.stepLogProbFeatures(tf, hidden, next, stepTokens))); // [B, S, C]
         }
         return objective(lossFn.compute(tf, stepLogits, labels, stepMask, lossSettings));
     }

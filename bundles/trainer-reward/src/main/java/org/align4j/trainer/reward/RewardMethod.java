@@ -35,7 +35,7 @@ import org.tensorflow.types.TInt32;
  * model's mean log-probability of the completion's tokens), batches in a seeded epoch order, and scoring of held-out
  * examples. With {@link ModelConfig#likelihoodReference()} a second model, {@code reference}, is a frozen copy of the
  * init model that gives the log-probabilities (written with the reward model to {@code model/reference}), and the
- * outcome score adds {@code [min, mean] @ score_head.likelihood} of the completion's tokens. A subclass adds its
+ * outcome score adds {@code [min, mean] @ score_head.likelihood} of the probabilities of the completion's tokens. A subclass adds its
  * family's inputs, loss and held-out metrics.
  */
 abstract class RewardMethod implements TrainingMethod {
@@ -59,6 +59,11 @@ abstract class RewardMethod implements TrainingMethod {
     /** The model whose token log-probabilities the score uses ({@code model} or the frozen reference). */
     Transformer likelihoodModel;
     Operand<TFloat32> likelihoodHidden; // [N, T, d] of likelihoodModel
+    private int stepSeparator = -1; // step_credit: the token that ends each step
+    private Placeholder<TInt32> creditPositions; // [N, S]: where each step ends (step_credit)
+    private Placeholder<TFloat32> creditMask; // [N, S]
+    private Placeholder<TFloat32> creditPrefix; // [S, S]: 1 where row <= column
+    private Placeholder<TFloat32> creditTokens; // [N, S, T]: the positions that predict each step's tokens
     private long tokensPerStep;
 
     RewardMethod(RewardSettings cfg, ModelConfig config, ModelConfig reference, AttentionKernel kernel,
@@ -94,37 +99,74 @@ abstract class RewardMethod implements TrainingMethod {
     /** The folder under a reward model's folder that holds its frozen reference. */
     static final String REFERENCE_FOLDER = "reference";
 
-    /** The scoring graph: the model's scalar head at each row's {@code last} position. */
+    /** The scoring graph: the model's scalar head at each row's {@code last} position (or its step credit). */
     final void buildScores(Ops tf, StageRun.Models models) {
         tokens = tf.withName("tokens").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
         last = tf.withName("last").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
         model = models.get(ModelSpec.REWARD);
         hidden = model.hidden(tf, tokens, null); // [N, T, d]: right padding sits after every scored position
-        Operand<TFloat32> all = model.scalar(tf, hidden); // [N, T]
-        Operand<TInt32> t = tf.gather(tf.shape(tokens), tf.constant(1), tf.constant(0)); // []
-        Operand<TFloat32> pick = tf.oneHot(last, t, tf.constant(1f), tf.constant(0f)); // [N, T]
-        scores = tf.reduceSum(tf.math.mul(all, pick), tf.constant(1)); // [N]
         if (config.scoreLikelihood()) {
             next = tf.withName("next_tokens").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1, -1)));
             nextInCompletion = tf.withName("next_in_completion").placeholder(TFloat32.class,
                     Placeholder.shape(Shape.of(-1, -1)));
-            if (reference != null) { // the frozen copy's [min, mean] log-prob of the completion, weighted
-                likelihoodModel = models.get(ModelSpec.REFERENCE);
-                likelihoodHidden = likelihoodModel.hidden(tf, tokens, null); // [N, T, d]
-                if (config.classes() == 0) { // a process model reads the features per step instead
-                    Operand<TFloat32> features = likelihoodModel.stepLogProbFeatures(tf, likelihoodHidden, next,
-                            tf.expandDims(nextInCompletion, tf.constant(1))); // [N, 1, 2]
-                    scores = tf.math.add(scores, tf.reshape(model.scalarLikelihood(tf, features),
-                            tf.constant(new int[] {-1}))); // [N]
-                }
-            } else {
-                likelihoodModel = model;
-                likelihoodHidden = hidden;
-                scores = tf.math.add(scores, model.meanLogProb(tf, hidden, next, nextInCompletion)); // [N]
-            }
+            likelihoodModel = reference != null ? models.get(ModelSpec.REFERENCE) : model;
+            likelihoodHidden = reference != null ? likelihoodModel.hidden(tf, tokens, null) : hidden; // [N, T, d]
         }
+        if (config.stepCredit()) {
+            scores = stepCredit(tf);
+            return;
+        }
+        Operand<TFloat32> all = model.scalar(tf, hidden); // [N, T]
+        Operand<TInt32> t = tf.gather(tf.shape(tokens), tf.constant(1), tf.constant(0)); // []
+        Operand<TFloat32> pick = tf.oneHot(last, t, tf.constant(1f), tf.constant(0f)); // [N, T]
+        scores = tf.reduceSum(tf.math.mul(all, pick), tf.constant(1)); // [N]
+        if (config.scoreLikelihood() && reference == null) { // the model's own mean log-prob of the completion
+            scores = tf.math.add(scores, model.meanLogProb(tf, hidden, next, nextInCompletion)); // [N]
+        } else if (config.scoreLikelihood() && config.classes() == 0) { // the frozen copy's [min, mean] probability
+            Operand<TFloat32> features = likelihoodModel.stepProbFeatures(tf, likelihoodHidden, next,
+                    tf.expandDims(nextInCompletion, tf.constant(1))); // [N, 1, 2]: the completion as one step
+            scores = tf.math.add(scores, tf.reshape(model.scalarLikelihood(tf, features),
+                    tf.constant(new int[] {-1}))); // [N]
+        } // a process model reads the likelihood per step (ProcessMethod)
     }
 
+    /**
+     * {@code score: step-credit}: the one-logit head (plus its likelihood term) at each step's end gives the step's
+     * correctness logit {@code z}; the score is {@code sum_s prod_{s' <= s} sigmoid(z_s')}, the expected number of
+     * steps right before the first wrong one, computed as {@code exp} of a prefix sum of {@code log sigmoid(z)}.
+     */
+    private Operand<TFloat32> stepCredit(Ops tf) {
+        if (config.classes() != 1) {
+            throw new IllegalStateException("step-credit scoring reads one logit per step, not " + config.classes());
+        }
+        creditPositions = tf.withName("credit_positions").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1,
+                -1)));
+        creditMask = tf.withName("credit_mask").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1)));
+        creditPrefix = tf.withName("credit_prefix").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1,
+                -1)));
+        Operand<TInt32> t = tf.gather(tf.shape(tokens), tf.constant(1), tf.constant(0)); // []
+        Operand<TFloat32> at = tf.oneHot(creditPositions, t, tf.constant(1f), tf.constant(0f)); // [N, S, T]
+        Operand<TFloat32> logits = tf.train.batchMatMul(at, model.classify(tf, hidden), TFloat32.class); // [N, S, 1]
+        if (config.scoreLikelihood()) {
+            creditTokens = tf.withName("credit_tokens").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1,
+                    -1, -1)));
+            logits = tf.math.add(logits, model.classifyLikelihood(tf, reference != null
+                    ? likelihoodModel.stepProbFeatures(tf, likelihoodHidden, next, creditTokens)
+                    : model.stepLogProbFeatures(tf, hidden, next, creditTokens))); // [N, S, 1]
+        }
+        Operand<TFloat32> z = tf.reshape(logits, tf.shape(creditMask)); // [N, S]
+        Operand<TFloat32> logRight = tf.math.mul(tf.math.neg(tf.math.softplus(tf.math.neg(z))), creditMask);
+        Operand<TFloat32> allRight = tf.math.exp(tf.linalg.matMul(logRight, creditPrefix)); // [N, S]: steps 0..s
+        return tf.reduceSum(tf.math.mul(allRight, creditMask), tf.constant(1)); // [N]
+    }
+
+    /** {@code score: step-credit}: the token that ends each step (set before the graph is built). */
+    final void stepSeparator(int separator) {
+        if ((separator >= 0) != config.stepCredit()) {
+            throw new IllegalArgumentException("a step separator goes with step_credit, only");
+        }
+        this.stepSeparator = separator;
+    }
 
     /** The objective of {@code result}, with the loss's metrics published at every step. */
     static Objective objective(LossResult result) {
@@ -161,7 +203,51 @@ abstract class RewardMethod implements TrainingMethod {
             f.ints(next, n, LikelihoodInputs.nextTokens(b.tokens(), n, t)).floats(nextInCompletion, Shape.of(n, t),
                     mask);
         }
+        if (creditPositions != null) {
+            feedSteps(f, b);
+        }
         return f;
+    }
+
+    /** step_credit: each row's steps end at the separators among its completion's (loss-masked) tokens. */
+    private void feedSteps(Feeds f, TokenBatch b) {
+        int n = b.rows();
+        int t = b.length();
+        int[] first = new int[n];
+        List<int[]> ends = new ArrayList<>();
+        int s = 1;
+        for (int r = 0; r < n; r++) {
+            first[r] = -1;
+            List<Integer> at = new ArrayList<>();
+            for (int j = 0; j < t; j++) {
+                if (b.lossMask()[r * t + j] > 0) {
+                    first[r] = first[r] < 0 ? j : first[r];
+                    if (b.tokens()[r * t + j] == stepSeparator) {
+                        at.add(j);
+                    }
+                }
+            }
+            ends.add(at.stream().mapToInt(Integer::intValue).toArray());
+            s = Math.max(s, at.size());
+        }
+        int[] pos = new int[n * s];
+        float[] mask = new float[n * s];
+        for (int r = 0; r < n; r++) {
+            for (int k = 0; k < ends.get(r).length; k++) {
+                pos[r * s + k] = ends.get(r)[k];
+                mask[r * s + k] = 1f;
+            }
+        }
+        float[] prefix = new float[s * s];
+        for (int row = 0; row < s; row++) {
+            for (int col = row; col < s; col++) {
+                prefix[row * s + col] = 1f;
+            }
+        }
+        f.ints(creditPositions, n, pos).floats(creditMask, n, mask).floats(creditPrefix, Shape.of(s, s), prefix);
+        if (creditTokens != null) {
+            f.floats(creditTokens, Shape.of(n, s, t), LikelihoodInputs.stepTokens(n, s, t, first, ends));
+        }
     }
 
     /** The reward model's scores of {@code seqs}, in order, in chunks of twice the batch. */

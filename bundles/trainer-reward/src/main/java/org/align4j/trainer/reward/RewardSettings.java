@@ -17,6 +17,10 @@ import org.align4j.training.LoopSettings;
  *                                # copy's of the init: model, saved with the reward model in model/reference/; an
  *                                # outcome model weights the completion's lowest and mean, a process model scores
  *                                # each step at the newline that ends it (ModelConfig#likelihoodReference)
+ * score: last-token             # step-credit (pairwise, listwise, pointwise): the completion's lines are its steps,
+ *                                # each ended as a process model ends it; a one-logit head scores each, and the
+ *                                # score is the expected number of steps right before the first wrong one
+ *                                # (ModelConfig#stepCredit); prompt-completion text only
  * chat_template: { ... }         # for conversational examples
  * </pre>
  */
@@ -29,9 +33,17 @@ final class RewardSettings {
     final double ratingMax;
     final ChatTemplate chat;
     final Likelihood likelihood;
+    /** {@code score: step-credit}. */
+    final boolean stepCredit;
 
     RewardSettings(Settings s) {
-        loop = new LoopSettings(s, "loss", "ratings", "chat_template", "likelihood");
+        loop = new LoopSettings(s, "loss", "ratings", "chat_template", "likelihood", "score");
+        String score = s.getString("score", "last-token").trim();
+        if (!score.equals("last-token") && !score.equals("step-credit")) {
+            throw s.error("score", "expected last-token (the scalar head at the completion's end) or step-credit (the"
+                    + " expected number of steps right before the first wrong one), got \"" + score + "\"");
+        }
+        stepCredit = score.equals("step-credit");
         String lik = s.getString("likelihood", "false").trim().toLowerCase(java.util.Locale.ROOT);
         switch (lik) {
         case "false":

@@ -175,7 +175,16 @@ public final class RewardTrainer implements Trainer {
         config = config.toBuilder().scoreLikelihood(cfg.likelihood != RewardSettings.Likelihood.NONE)
                 .likelihoodReference(reference != null).build();
         Tokenizer tokenizer = ctx.tokenizer();
-        Sequences seqs = new Sequences(tokenizer, cfg.chat);
+        int separator = -1;
+        if (cfg.stepCredit) {
+            if (pr != null) {
+                throw ctx.settings().error("score", "step-credit scores an outcome model by its steps; a process"
+                        + " model (loss " + lossName + ") scores its steps already");
+            }
+            separator = ProcessMethod.Steps.separator(tokenizer, reference != null);
+            config = config.toBuilder().classes(1).stepCredit(true).build(); // one correctness logit per step
+        }
+        Sequences seqs = new Sequences(tokenizer, cfg.chat, separator);
         int context = config.context();
         int[] dropped = {0};
         Path from = init.orElse(null);
@@ -215,6 +224,9 @@ public final class RewardTrainer implements Trainer {
             method = new ProcessMethod(cfg, withHead, reference, kernel, collator, tokenizer.padId(), from, ctx.seed(), pr,
                     lossSettings, train, steps.all(ctx.validationExamples(), dropped));
         }
+        if (method instanceof RewardMethod) {
+            ((RewardMethod) method).stepSeparator(separator);
+        }
         if (examples == 0) {
             throw ctx.settings().error("data", "a " + family + " reward model needs " + family + " examples: give the"
                     + " stage a data: section in that format (e.g. data: { from: stage-2, file: " + family
@@ -251,8 +263,8 @@ public final class RewardTrainer implements Trainer {
         List<PairwiseMethod.Pair> out = new ArrayList<>();
         for (Example e : examples) {
             PairwiseExample p = as(e, PairwiseExample.class, "pairwise");
-            TokenSequence c = fit(seqs.of(p.prompt(), p.chosen()), context);
-            TokenSequence r = fit(seqs.of(p.prompt(), p.rejected()), context);
+            TokenSequence c = fit(sequence(e, seqs, p.prompt(), p.chosen()), context);
+            TokenSequence r = fit(sequence(e, seqs, p.prompt(), p.rejected()), context);
             if (c == null || r == null) {
                 dropped[0]++;
                 continue;
@@ -269,7 +281,7 @@ public final class RewardTrainer implements Trainer {
             ListwiseExample l = as(e, ListwiseExample.class, "listwise");
             List<TokenSequence> completions = new ArrayList<>();
             for (org.align4j.api.data.Content c : l.completions()) {
-                completions.add(fit(seqs.of(l.prompt(), c), context));
+                completions.add(fit(sequence(e, seqs, l.prompt(), c), context));
             }
             if (completions.contains(null)) {
                 dropped[0]++;
@@ -285,7 +297,7 @@ public final class RewardTrainer implements Trainer {
         List<PointwiseMethod.Rated> out = new ArrayList<>();
         for (Example e : examples) {
             PointwiseExample p = as(e, PointwiseExample.class, "pointwise");
-            TokenSequence s = fit(seqs.of(p.prompt(), p.completion()), context);
+            TokenSequence s = fit(sequence(e, seqs, p.prompt(), p.completion()), context);
             if (s == null) {
                 dropped[0]++;
                 continue;
@@ -293,6 +305,16 @@ public final class RewardTrainer implements Trainer {
             out.add(new PointwiseMethod.Rated(s, p.score()));
         }
         return out;
+    }
+
+    /** {@link Sequences#of}, failing with the example's file and line. */
+    private static TokenSequence sequence(Example e, Sequences seqs, org.align4j.api.data.Content prompt,
+            org.align4j.api.data.Content completion) {
+        try {
+            return seqs.of(prompt, completion);
+        } catch (IllegalArgumentException x) {
+            throw new DataException(e.source(), e.line(), x.getMessage());
+        }
     }
 
     static <T extends Example> T as(Example e, Class<T> type, String family) {

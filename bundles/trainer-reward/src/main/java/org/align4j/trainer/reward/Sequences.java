@@ -17,13 +17,27 @@ import org.align4j.api.tokenizer.Tokenizer;
 final class Sequences {
     private final Tokenizer tokenizer;
     private final ChatTemplate chat;
+    private final int separator;
 
     Sequences(Tokenizer tokenizer, ChatTemplate chat) {
+        this(tokenizer, chat, -1);
+    }
+
+    /**
+     * @param separator with an id &ge; 0, a model scored by its steps ({@code score: step-credit}): the sequence is
+     *        {@code <eos> prompt line1 sep line2 sep ... lineN sep}, as a process model reads a solution
+     */
+    Sequences(Tokenizer tokenizer, ChatTemplate chat, int separator) {
         this.tokenizer = tokenizer;
         this.chat = chat;
+        this.separator = separator;
     }
 
     TokenSequence of(Content prompt, Content completion) {
+        if (separator >= 0 && (prompt.isConversational() || completion.isConversational())) {
+            throw new IllegalArgumentException("score: step-credit reads prompt-completion text, whose lines are the"
+                    + " steps; this example is conversational");
+        }
         if (prompt.isConversational() || completion.isConversational()) {
             List<ChatMessage> all = new ArrayList<>(prompt.isConversational() ? prompt.messages() : List.of());
             all.addAll(completion.isConversational() ? completion.messages()
@@ -42,8 +56,27 @@ final class Sequences {
 
     TokenSequence of(String prompt, String completion) {
         int[] p = concat(new int[] {tokenizer.eosId()}, tokenizer.encode(prompt));
+        if (separator >= 0) {
+            int[] c = new int[0];
+            for (String line : lines(completion)) {
+                c = concat(concat(c, tokenizer.encode(line)), new int[] {separator});
+            }
+            return TokenSequence.of(p, c);
+        }
         int[] c = concat(tokenizer.encode(completion), new int[] {tokenizer.eosId()});
         return TokenSequence.of(p, c);
+    }
+
+    /**
+     * A completion's steps: its lines, a final empty piece from a trailing newline dropped, no lines at all one empty
+     * step (the reward-model service's rule).
+     */
+    static List<String> lines(String completion) {
+        List<String> out = new ArrayList<>(List.of(completion.split("\n", -1)));
+        if (out.size() > 1 && out.get(out.size() - 1).isEmpty()) {
+            out.remove(out.size() - 1);
+        }
+        return out;
     }
 
     static int[] concat(int[] a, int[] b) {
