@@ -60,8 +60,8 @@ import org.tensorflow.types.TInt32;
  * {@code reference/} ({@code config.json}, {@code model.safetensors}), in the same graph, and the features are the
  * lowest and the mean token <em>probability</em>: an outcome model adds {@code [min, mean] @ score_head.likelihood}
  * of the completion's tokens (and final {@code <eos>}) instead of the mean log-probability, and a process model
- * weights each step's {@code [min, mean]} and ends each step with the newline token instead of {@code <|step|>}, as
- * the trainer does.
+ * weights each step's {@code [min, mean]} (as log-odds when scored by its steps, {@code step_credit}) and ends each
+ * step with the newline token instead of {@code <|step|>}, as the trainer does.
  *
  * <p>{@link #scoreTokens}: an outcome model reads the ids as given ({@code <eos> prompt completion <eos>}); a process
  * model decodes them and scores the text (its steps are lines).
@@ -263,7 +263,9 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
                 l.stepTokens = tf.withName("step_tokens").placeholder(TFloat32.class,
                         Placeholder.shape(Shape.of(-1, -1, -1)));
                 l.stepLogits = tf.math.add(l.stepLogits, model.classifyLikelihood(tf,
-                        reference != null ? lm.stepProbFeatures(tf, lmHidden, l.next, l.stepTokens)
+                        reference != null && config.stepCredit() ? lm.stepLogOddsFeatures(tf, lmHidden, l.next,
+                                l.stepTokens)
+                                : reference != null ? lm.stepProbFeatures(tf, lmHidden, l.next, l.stepTokens)
                                 : model.stepLogProbFeatures(tf, hidden, l.next, l.stepTokens))); // [N, S, C]
             }
         } else {

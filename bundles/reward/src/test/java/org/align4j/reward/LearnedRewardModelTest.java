@@ -107,6 +107,11 @@ class LearnedRewardModelTest {
         return seq;
     }
 
+    /** {@code log p - log(1 - p)}, each at least 1e-6. */
+    private static double logOdds(double p) {
+        return Math.log(Math.max(p, 1e-6)) - Math.log(Math.max(1 - p, 1e-6));
+    }
+
     /** {@code rm.scoreTokens} of the batch's prompts and completions, encoded. */
     private static RewardScores scoreTokens(LearnedRewardModel rm, List<PromptCompletion> batch) throws Exception {
         List<int[]> p = new ArrayList<>();
@@ -364,6 +369,10 @@ class LearnedRewardModelTest {
                             }
                             lo = Math.exp(lo);
                             mean = at.get(j) > from ? sumP / (at.get(j) - from) : 1;
+                            if (credit) { // log-odds
+                                lo = logOdds(lo);
+                                mean = logOdds(mean);
+                            }
                         }
                         float[] lik = params.get("reward.cls_head.likelihood").values();
                         for (int cl = 0; cl < classes; cl++) {

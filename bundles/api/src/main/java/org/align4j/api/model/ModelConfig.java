@@ -45,7 +45,8 @@ import org.align4j.api.pipeline.Settings;
  * reward model scored by its steps: the head gives each step (each line of the completion, ended as a process model
  * ends it) a correctness logit {@code z} ({@code logit[0]} with one class, else {@code logit[0] - logit[C-1]}), and
  * the score of the completion is its expected partial credit, the number of steps right before the first wrong one,
- * {@code sum_s prod_{s' <= s} sigmoid(z_s')}. Set by the reward stage ({@code score: step-credit});
+ * {@code sum_s prod_{s' <= s} sigmoid(z_s')}; with a likelihood reference its head reads the features as log-odds
+ * ({@link Transformer#stepLogOddsFeatures}). Set by the reward stage ({@code score: step-credit});
  * {@code config.json} holds it only when true.
  */
 public final class ModelConfig {

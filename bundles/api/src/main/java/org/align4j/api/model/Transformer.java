@@ -174,6 +174,37 @@ public interface Transformer {
     }
 
     /**
+     * {@link #stepProbFeatures} as log-odds, {@code log p - log(1 - p)}, each of {@code p} and {@code 1 - p} at least
+     * {@code 1e-6} ({@code 1 - p} is computed from the log-probabilities, {@code -expm1(log p)}, so it stays exact
+     * near 1): what the step head of a model scored by its steps ({@link ModelConfig#stepCredit()}) reads, so that
+     * with the prior weight +1 on the lowest probability, {@code sigmoid(z)} starts near the probability of the step's
+     * least likely token. A step without tokens: {@code log(1) - log(1e-6)} for both.
+     *
+     * @return {@code [B, S, 2]}: {@code [logit(min p), logit(mean p)]}
+     * @since 1.3
+     */
+    default Operand<TFloat32> stepLogOddsFeatures(Ops tf, Operand<TFloat32> hidden, Operand<TInt32> next,
+            Operand<TFloat32> stepTokens) {
+        Operand<TFloat32> floor = tf.constant(1e-6f);
+        Operand<TFloat32> lp = tf.expandDims(tokenLogProbs(tf, hidden, next), tf.constant(1)); // [B, 1, T]
+        Operand<TFloat32> count = tf.math.maximum(tf.reduceSum(stepTokens, tf.constant(2)), tf.constant(1f));
+        Operand<TFloat32> none = tf.dtypes.cast(tf.math.equal(tf.reduceSum(stepTokens, tf.constant(2)),
+                tf.constant(0f)), TFloat32.class); // [B, S]
+        Operand<TFloat32> outside = tf.math.mul(tf.math.sub(tf.constant(1f), stepTokens), tf.constant(1e9f));
+        Operand<TFloat32> minLp = tf.math.minimum(tf.reduceMin(tf.math.add(tf.math.mul(lp, stepTokens), outside),
+                tf.constant(2)), tf.constant(0f)); // [B, S]
+        Operand<TFloat32> minOdds = tf.math.sub(tf.math.log(tf.math.maximum(tf.math.exp(minLp), floor)),
+                tf.math.log(tf.math.maximum(tf.math.neg(tf.math.expm1(minLp)), floor)));
+        Operand<TFloat32> meanP = tf.math.div(tf.math.add(tf.reduceSum(tf.math.mul(tf.math.exp(lp), stepTokens),
+                tf.constant(2)), none), count); // [B, S]
+        Operand<TFloat32> meanQ = tf.math.div(tf.reduceSum(tf.math.mul(tf.math.neg(tf.math.expm1(lp)), stepTokens),
+                tf.constant(2)), count); // [B, S]: 1 - mean p
+        Operand<TFloat32> meanOdds = tf.math.sub(tf.math.log(tf.math.maximum(meanP, floor)),
+                tf.math.log(tf.math.maximum(meanQ, floor)));
+        return tf.stack(List.of(minOdds, meanOdds), org.tensorflow.op.core.Stack.axis(2L)); // [B, S, 2]
+    }
+
+    /**
      * The classification head's likelihood term: {@code features @ cls_head.likelihood} ({@code [2, C]}), added to
      * a process model's step logits when the model has {@link ModelConfig#scoreLikelihood()}.
      *

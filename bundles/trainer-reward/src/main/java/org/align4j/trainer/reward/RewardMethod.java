@@ -151,7 +151,7 @@ abstract class RewardMethod implements TrainingMethod {
             creditTokens = tf.withName("credit_tokens").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1,
                     -1, -1)));
             logits = tf.math.add(logits, model.classifyLikelihood(tf, reference != null
-                    ? likelihoodModel.stepProbFeatures(tf, likelihoodHidden, next, creditTokens)
+                    ? likelihoodModel.stepLogOddsFeatures(tf, likelihoodHidden, next, creditTokens)
                     : model.stepLogProbFeatures(tf, hidden, next, creditTokens))); // [N, S, 1]
         }
         Operand<TFloat32> z = tf.reshape(logits, tf.shape(creditMask)); // [N, S]
