@@ -121,10 +121,21 @@ public class RewardConfigIT {
 
     @Test
     public void aStepCreditRewardModelScoresAsItsStageDid() throws Exception {
-        servedAsInTheStage("reference", "credited", "    score: step-credit");
+        // a tiny reference finds every token unlikely: scores near 0, compared relatively
+        servedAsInTheStage("true", "credited", "    score: step-credit");
+        servedAsInTheStage("reference", "creditedref", "    score: step-credit",
+                "  - trainer: package-reward", // the pipeline packages it as a bundle too
+                "    init: stage-1",
+                "    name: credited-jar",
+                "    version: 3",
+                "    aspect: correctness");
     }
 
-    /** A reward stage with {@code likelihood: <likelihood>}; its model, served from a .cfg, scores as the stage did. */
+    /**
+     * A reward stage with {@code likelihood: <likelihood>} (and the stage lines {@code more}); its model, served from a
+     * .cfg, scores as the stage did; with a {@code package-reward} stage after it, so does the jar that stage writes,
+     * copied into {@code deploy/}.
+     */
     private void servedAsInTheStage(String likelihood, String name, String... more) throws Exception {
         Path dir = Align4jOptions.scratch("reward-likelihood-" + name);
         Path deploy = Paths.get(context.getProperty("felix.fileinstall.dir"));
@@ -158,8 +169,11 @@ public class RewardConfigIT {
                         + "' }",
                 "    optimizer: { name: adamw, lr: 1.0e-3 }",
                 "    steps: 10",
-                "    batch: 8"), StandardCharsets.UTF_8);
-        org.align4j.api.train.TrainingResult reward = pipelines.run(file, Map.of()).stages().get(1);
+                "    batch: 8",
+                String.join("\n", java.util.Arrays.asList(more).subList(Math.min(1, more.length), more.length))),
+                StandardCharsets.UTF_8);
+        List<org.align4j.api.train.TrainingResult> stages = pipelines.run(file, Map.of()).stages();
+        org.align4j.api.train.TrainingResult reward = stages.get(1);
         assertTrue(Files.readString(reward.output().resolve("config.json")).contains("\"score_likelihood\" : true"));
         assertEquals(likelihood.equals("reference"), Files.isRegularFile(reward.output().resolve(
                 "reference/model.safetensors")));
@@ -186,9 +200,34 @@ public class RewardConfigIT {
                 served += c[i] - r[i];
             }
             served /= c.length;
-            System.out.printf("held-out margin (likelihood: %s): %.6f in the stage, %.6f from the service%n",
+            System.out.printf("held-out margin (%s, likelihood: %s): %.9g in the stage, %.9g from the service%n", name,
                     likelihood, margin, served);
-            assertEquals("the service scores as the stage did", margin, served, 1e-4 * Math.max(1, Math.abs(margin)));
+            assertEquals("the service scores as the stage did", margin, served, 1e-4 * Math.abs(margin) + 1e-9);
+            if (stages.size() > 2) { // the jar the package-reward stage wrote, with the model's reference inside
+                Path jar = stages.get(2).output();
+                assertEquals("credited-jar-3.jar", jar.getFileName().toString());
+                try (java.util.jar.JarFile j = new java.util.jar.JarFile(jar.toFile())) {
+                    assertTrue(j.getJarEntry("reward-model/reference/model.safetensors") != null);
+                }
+                Path tmp = dir.resolve("credited-jar-3.jar"); // whole before FileInstall sees it
+                Files.copy(jar, tmp);
+                Path deployed = Files.move(tmp, deploy.resolve("credited-jar-3.jar"),
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                try {
+                    await(() -> versions("credited-jar").equals(List.of("3")), () -> "the packaged jar never"
+                            + " registered: " + rewards.models(null));
+                    RewardModels.Lease jarLease = rewards.lease("credited-jar", Optional.empty());
+                    float[] jc = jarLease.score(chosen).scores().scores();
+                    float[] jr = jarLease.score(rejected).scores().scores();
+                    org.junit.Assert.assertArrayEquals("the deployed jar scores as the folder", c, jc, 0f);
+                    org.junit.Assert.assertArrayEquals(r, jr, 0f);
+                    System.out.println("package-reward stage: " + jar + " registered as credited-jar 3 and scores"
+                            + " as its folder");
+                } finally {
+                    Files.delete(deployed);
+                    await(() -> versions("credited-jar").isEmpty(), () -> "the jar's model stayed after deletion");
+                }
+            }
         } finally {
             Files.delete(cfg);
         }

@@ -57,13 +57,7 @@ public final class RewardPackager {
      */
     public static Path write(Path modelFolder, String name, String version, String aspect, Path jar)
             throws IOException {
-        check("name", name, NAME);
-        check("aspect", aspect, NAME);
-        if (version == null || version.isBlank() || version.indexOf(';') >= 0 || version.indexOf('"') >= 0
-                || version.indexOf(',') >= 0) {
-            throw new IllegalArgumentException("version: expected e.g. 2 or 2026-11-29.1 (no ; , or \"), got \""
-                    + version + "\"");
-        }
+        checkArguments(name, version, aspect);
         for (String f : FILES) {
             if (!Files.isRegularFile(modelFolder.resolve(f))) {
                 throw new IOException(modelFolder + ": no " + f + " in the model folder (a reward-model folder holds "
@@ -118,6 +112,17 @@ public final class RewardPackager {
             Files.deleteIfExists(tmp);
         }
         return jar;
+    }
+
+    /** Checks a name, version and aspect; the message starts with the argument's name and a colon. */
+    static void checkArguments(String name, String version, String aspect) {
+        check("name", name, NAME);
+        check("aspect", aspect, NAME);
+        if (version == null || version.isBlank() || version.indexOf(';') >= 0 || version.indexOf('"') >= 0
+                || version.indexOf(',') >= 0) {
+            throw new IllegalArgumentException("version: expected e.g. 2 or 2026-11-29.1 (no ; , or \"), got \""
+                    + version + "\"");
+        }
     }
 
     /** {@code <model-folder> <name> <version> <aspect> <jar>}; exits 0 done, 1 failed, 2 bad usage. */
