@@ -9,18 +9,15 @@ import org.align4j.api.attention.AttentionKernel;
 import org.align4j.api.data.Collator;
 import org.align4j.api.data.TokenBatch;
 import org.align4j.api.data.TokenSequence;
-import org.align4j.api.generate.Completion;
-import org.align4j.api.generate.GenerationSession;
-import org.align4j.api.generate.GenerationSettings;
 import org.align4j.api.generate.Generator;
 import org.align4j.api.loss.LanguageModelLoss;
 import org.align4j.api.metrics.MetricNames;
 import org.align4j.api.model.ModelConfig;
 import org.align4j.api.model.Transformer;
 import org.align4j.api.task.Task;
-import org.align4j.api.tokenizer.SpecialTokens;
 import org.align4j.api.tokenizer.Tokenizer;
 import org.align4j.training.EpochOrder;
+import org.align4j.training.ExactMatch;
 import org.align4j.training.Feeds;
 import org.align4j.training.ModelSpec;
 import org.align4j.training.Objective;
@@ -43,9 +40,9 @@ import org.tensorflow.types.TInt32;
  */
 final class SftMethod implements TrainingMethod {
     /** The share of held-out answers whose final answer is right: {@code eval_exact_match} in [0, 1]. */
-    static final String EVAL_EXACT_MATCH = "eval_exact_match";
+    static final String EVAL_EXACT_MATCH = ExactMatch.EVAL_EXACT_MATCH;
     /** With a task: the share of held-out answers whose every step is right too. */
-    static final String EVAL_STEPS_CORRECT = "eval_steps_correct";
+    static final String EVAL_STEPS_CORRECT = ExactMatch.EVAL_STEPS_CORRECT;
 
     private final SftSettings cfg;
     private final ModelConfig config;
@@ -53,8 +50,7 @@ final class SftMethod implements TrainingMethod {
     private final LanguageModelLoss lossFn;
     private final Tokenizer tokenizer;
     private final Collator collator;
-    private final Generator generator;
-    private final Task task;
+    private final ExactMatch exactMatch;
     private final List<SftExample> train;
     private final List<SftExample> valid;
     private final EpochOrder order;
@@ -65,8 +61,6 @@ final class SftMethod implements TrainingMethod {
     private Placeholder<TFloat32> mask; // [B, T]
     private Operand<TFloat32> loss; // []
     private long tokensPerStep;
-    /** Whether the generation session's warnings were shown (once a stage). */
-    private boolean warned;
     /** Completion tokens of the last batch {@link #shifted} made (after truncation and dropping). */
     private double lastCounted;
 
@@ -79,8 +73,7 @@ final class SftMethod implements TrainingMethod {
         this.lossFn = lossFn;
         this.tokenizer = tokenizer;
         this.collator = collator;
-        this.generator = generator;
-        this.task = task;
+        this.exactMatch = new ExactMatch(generator, tokenizer, task, cfg.exactMatchMaxTokens);
         this.train = train;
         this.valid = valid;
         this.order = new EpochOrder(train.size(), seed);
@@ -191,82 +184,20 @@ final class SftMethod implements TrainingMethod {
         m.put(MetricNames.EVAL_LOSS, evalLoss);
         m.put(MetricNames.EVAL_PERPLEXITY, Math.exp(evalLoss));
         if (cfg.exactMatchSamples > 0) {
-            List<String> answers = answer(run, Math.min(cfg.exactMatchSamples, valid.size()));
-            int right = 0;
-            int allSteps = 0;
-            for (int i = 0; i < answers.size(); i++) {
-                right += judge(valid.get(i), answers.get(i)) ? 1 : 0;
-                allSteps += task != null && everyStepRight(valid.get(i), answers.get(i)) ? 1 : 0;
-            }
-            m.put(EVAL_EXACT_MATCH, answers.isEmpty() ? 0.0 : (double) right / answers.size());
-            if (task != null) {
-                m.put(EVAL_STEPS_CORRECT, answers.isEmpty() ? 0.0 : (double) allSteps / answers.size());
-            }
-            run.message(step, String.format("held-out exact match at step %d: %d of %d (%.1f%%)%s", step, right,
-                    answers.size(), 100.0 * right / Math.max(1, answers.size()),
-                    task == null ? " (answers equal to the reference)"
-                            : " (final answers judged by the task's verifier; " + allSteps + " with every step right)"));
+            exactMatch.evaluate(run, step, ModelSpec.POLICY, config, kernel,
+                    questions(Math.min(cfg.exactMatchSamples, valid.size())), m);
         }
         return m;
     }
 
-    /** Whether {@code answer} is right for {@code e}: the task's verdict, else equality with the reference. */
-    private boolean judge(SftExample e, String answer) {
-        if (task != null) {
-            return task.verify(e.prompt, answer).correct();
-        }
-        return answer.strip().equals(e.reference.strip());
-    }
-
-    /** With a task: the final answer is right and the verifier finds every step right. */
-    private boolean everyStepRight(SftExample e, String answer) {
-        org.align4j.api.task.Verdict v = task.verify(e.prompt, answer);
-        if (!v.correct()) {
-            return false;
-        }
-        for (int label : v.stepLabels()) {
-            if (label != org.align4j.api.loss.StepLabel.CORRECT) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Greedy answers to the first {@code n} held-out prompts, from the policy's current weights. */
-    private List<String> answer(StageRun run, int n) {
-        List<int[]> prompts = new ArrayList<>(n);
+    /** The first {@code n} held-out examples as questions. */
+    private List<ExactMatch.Question> questions(int n) {
+        List<ExactMatch.Question> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            prompts.add(valid.get(i).promptIds);
-        }
-        int longest = 0;
-        for (int[] p : prompts) {
-            longest = Math.max(longest, p.length);
-        }
-        int room = Math.max(1, Math.min(cfg.exactMatchMaxTokens, config.context() - longest));
-        List<Integer> stops = new ArrayList<>(List.of(tokenizer.eosId()));
-        tokenizer.specialTokens().id(SpecialTokens.END).ifPresent(stops::add);
-        GenerationSettings settings = GenerationSettings.builder().maxNewTokens(room).temperature(0)
-                .stopTokens(stops.stream().mapToInt(Integer::intValue).toArray()).build();
-        List<String> out = new ArrayList<>(n);
-        try (GenerationSession s = generator.open(config, kernel,
-                run.models().get(ModelSpec.POLICY).read(run.session()))) {
-            if (!warned) {
-                s.warnings().forEach(w -> run.message(0, "exact match: " + w));
-                warned = true;
-            }
-            for (List<Completion> c : s.generate(prompts, settings)) {
-                out.add(tokenizer.decode(strip(c.get(0).tokens(), stops)));
-            }
+            SftExample e = valid.get(i);
+            out.add(new ExactMatch.Question(e.prompt, e.promptIds, e.reference));
         }
         return out;
-    }
-
-    private static int[] strip(int[] ids, List<Integer> stops) {
-        int n = ids.length;
-        while (n > 0 && stops.contains(ids[n - 1])) {
-            n--;
-        }
-        return java.util.Arrays.copyOf(ids, n);
     }
 
     @Override
@@ -276,13 +207,13 @@ final class SftMethod implements TrainingMethod {
         if (n == 0) {
             return out;
         }
-        List<String> answers = answer(run, n);
+        List<ExactMatch.Question> qs = questions(n);
+        List<String> answers = exactMatch.answer(run, ModelSpec.POLICY, config, kernel, qs).answers();
         for (int i = 0; i < n; i++) {
-            SftExample e = valid.get(i);
-            String text = e.prompt + answers.get(i);
+            String text = qs.get(i).prompt() + answers.get(i);
             out.add(text);
-            run.message(cfg.loop.steps, String.format("sample %d (%s): %s", i + 1, judge(e, answers.get(i))
-                    ? "right" : "wrong", text.replace("\n", "\\n")));
+            run.message(cfg.loop.steps, String.format("sample %d (%s): %s", i + 1, exactMatch.judge(qs.get(i),
+                    answers.get(i)) ? "right" : "wrong", text.replace("\n", "\\n")));
         }
         return out;
     }
