@@ -100,13 +100,16 @@ public class PluginServicesIT {
         assertEquals(Set.of("arithmetic"), names(CorpusGenerator.class));
         assertEquals(Set.of("arithmetic"), names(org.align4j.api.task.Task.class));
         assertEquals(Set.of("arithmetic-verifier"), names(org.align4j.api.reward.RewardModel.class));
-        assertEquals(Set.of("feedback", "pretrain", "reward", "sft"), names(org.align4j.api.train.StageCheck.class));
+        assertEquals(Set.of("dpo", "feedback", "package-reward", "pretrain", "reward", "sft"),
+                names(org.align4j.api.train.StageCheck.class));
         assertEquals(Set.of("bradley-terry"), names(org.align4j.api.loss.PairwiseLoss.class));
         assertEquals(Set.of("accumulated-pairwise", "listnet", "plackett-luce"),
                 names(org.align4j.api.loss.ListwiseLoss.class));
         assertEquals(Set.of("huber", "mse"), names(org.align4j.api.loss.PointwiseLoss.class));
         assertEquals(Set.of("outcome", "step-binary", "step-cross-entropy", "step-single-logit"),
                 names(org.align4j.api.loss.ProcessLoss.class));
+        assertEquals(Set.of("dpo", "dpo-hinge", "ipo", "robust-dpo"),
+                names(org.align4j.api.loss.PreferenceLoss.class));
         for (Class<?> single : List.of(TransformerFactory.class, WeightStore.class, CheckpointStore.class,
                 TextDatasets.class, PipelineRunner.class, org.align4j.api.data.StructuredDatasets.class,
                 org.align4j.api.data.Collator.class, org.align4j.api.generate.Generator.class,
@@ -121,7 +124,7 @@ public class PluginServicesIT {
                 trainers.add(String.valueOf(d.properties.get(Trainer.NAME)));
             }
         }
-        assertEquals(Set.of("feedback", "pretrain", "reward", "sft"), trainers);
+        assertEquals(Set.of("dpo", "feedback", "package-reward", "pretrain", "reward", "sft"), trainers);
     }
 
     @Test

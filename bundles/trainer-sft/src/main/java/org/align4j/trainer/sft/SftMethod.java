@@ -20,6 +20,7 @@ import org.align4j.training.EpochOrder;
 import org.align4j.training.ExactMatch;
 import org.align4j.training.Feeds;
 import org.align4j.training.ModelSpec;
+import org.align4j.training.NextTokens;
 import org.align4j.training.Objective;
 import org.align4j.training.StageRun;
 import org.align4j.training.TrainingMethod;
@@ -121,27 +122,13 @@ final class SftMethod implements TrainingMethod {
             throw new IllegalStateException("sft: every example of a batch is longer than model.context + 1 = "
                     + (config.context() + 1) + " tokens with its answer; raise model.context");
         }
-        int rows = b.rows();
-        int t = b.length() - 1;
-        int[] in = new int[rows * t];
-        int[] out = new int[rows * t];
-        float[] m = new float[rows * t];
-        long counted = 0;
-        double inLoss = 0;
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < t; j++) {
-                in[r * t + j] = b.token(r, j);
-                out[r * t + j] = b.token(r, j + 1);
-                m[r * t + j] = b.loss(r, j + 1);
-                counted += b.attention(r, j + 1);
-                inLoss += m[r * t + j];
-            }
-        }
-        lastCounted = inLoss;
+        NextTokens n = NextTokens.of(b);
+        lastCounted = n.inLoss();
         if (training) {
-            tokensPerStep = counted;
+            tokensPerStep = n.attended();
         }
-        return new Feeds().ints(tokens, rows, in).ints(targets, rows, out).floats(mask, rows, m);
+        return new Feeds().ints(tokens, n.rows(), n.inputs()).ints(targets, n.rows(), n.targets()).floats(mask,
+                n.rows(), n.mask());
     }
 
     @Override

@@ -1,0 +1,39 @@
+package org.align4j.trainer.dpo;
+
+import org.align4j.api.pipeline.Settings;
+import org.align4j.training.LoopSettings;
+
+/**
+ * The settings of a {@code dpo} stage: the loop's keys ({@link LoopSettings}) plus
+ *
+ * <pre>
+ * loss: dpo                        # a PreferenceLoss: dpo, ipo, dpo-hinge, robust-dpo (and its own options)
+ * beta: 0.1                        # the strength of the implicit KL constraint to the reference
+ * reference_logps: precompute      # precompute: the reference's log-probabilities of every pair, once, before the
+ *                                  # first step (one frozen forward pass over the data; none per step); per-batch:
+ *                                  # a reference forward pass in every step
+ * task: arithmetic                 # optional: a Task whose verifier judges the held-out answers
+ * exact_match: { samples: 200, max_tokens: 64 }   # held-out prompts answered greedily at each evaluation
+ * </pre>
+ */
+final class DpoSettings {
+    final LoopSettings loop;
+    final float beta;
+    final boolean precompute;
+    final int exactMatchSamples;
+    final int exactMatchMaxTokens;
+
+    DpoSettings(Settings s) {
+        loop = new LoopSettings(s, "loss", "beta", "reference_logps", "task", "exact_match");
+        beta = (float) s.getDouble("beta", 0.1, 1e-6, 1e6);
+        String ref = s.getString("reference_logps", "precompute");
+        if (!ref.equals("precompute") && !ref.equals("per-batch")) {
+            throw s.error("reference_logps", "expected precompute (once, before the first step) or per-batch, got \""
+                    + ref + "\"");
+        }
+        precompute = ref.equals("precompute");
+        Settings em = s.section("exact_match").checkKnown("samples", "max_tokens");
+        exactMatchSamples = em.getInt("samples", 200, 0, 1 << 20);
+        exactMatchMaxTokens = em.getInt("max_tokens", 64, 1, 1 << 16);
+    }
+}
