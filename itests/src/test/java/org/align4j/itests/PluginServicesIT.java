@@ -100,7 +100,7 @@ public class PluginServicesIT {
         assertEquals(Set.of("arithmetic"), names(CorpusGenerator.class));
         assertEquals(Set.of("arithmetic"), names(org.align4j.api.task.Task.class));
         assertEquals(Set.of("arithmetic-verifier"), names(org.align4j.api.reward.RewardModel.class));
-        assertEquals(Set.of("dpo", "feedback", "package-reward", "pretrain", "reward", "sft"),
+        assertEquals(Set.of("best-of-n", "dpo", "feedback", "package-reward", "pretrain", "reward", "sft"),
                 names(org.align4j.api.train.StageCheck.class));
         assertEquals(Set.of("bradley-terry"), names(org.align4j.api.loss.PairwiseLoss.class));
         assertEquals(Set.of("accumulated-pairwise", "listnet", "plackett-luce"),
@@ -124,7 +124,7 @@ public class PluginServicesIT {
                 trainers.add(String.valueOf(d.properties.get(Trainer.NAME)));
             }
         }
-        assertEquals(Set.of("dpo", "feedback", "package-reward", "pretrain", "reward", "sft"), trainers);
+        assertEquals(Set.of("best-of-n", "dpo", "feedback", "package-reward", "pretrain", "reward", "sft"), trainers);
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 
 import org.align4j.api.loss.StepLabel;
 import org.align4j.api.task.Verdict;
+import org.align4j.training.Json;
 
 /**
  * The four feedback datasets of a stage, as JSONL lines, built prompt by prompt from the verdicts on its K completions

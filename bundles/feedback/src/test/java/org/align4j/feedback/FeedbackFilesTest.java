@@ -22,6 +22,7 @@ import org.align4j.api.data.PointwiseExample;
 import org.align4j.api.data.ProcessExample;
 import org.align4j.api.task.Verdict;
 import org.align4j.data.StructuredDatasetsImpl;
+import org.align4j.training.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,7 +1,11 @@
-package org.align4j.feedback;
+package org.align4j.training;
 
-/** The two JSON literals the feedback files need. */
-final class Json {
+/**
+ * The two JSON literals the JSONL files stages write need (feedback, best-of-N).
+ *
+ * @since 1.1
+ */
+public final class Json {
     private Json() {
     }
 
@@ -9,7 +13,7 @@ final class Json {
      * A JSON string literal: quotes, backslashes and control characters escaped; a lone surrogate (not encodable as
      * UTF-8) becomes U+FFFD.
      */
-    static String string(String s) {
+    public static String string(String s) {
         StringBuilder b = new StringBuilder(s.length() + 2).append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -46,7 +50,7 @@ final class Json {
     }
 
     /** A finite number: integers without a fraction, others as Java's shortest round-trip decimal. */
-    static String number(double v) {
+    public static String number(double v) {
         if (!Double.isFinite(v)) {
             throw new IllegalArgumentException("JSON has no " + v);
         }
