@@ -49,7 +49,9 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * Best-of-N, the seed text's inference-time alignment, as a pipeline stage ({@code trainer: best-of-n}): the policy
- * samples N completions of each prompt, a reward model selected by name scores them, and the best one is kept.
+ * samples N completions of each prompt (the distinct prompts of the stage's prompt-completion examples or preference
+ * pairs, e.g. the held-out questions of a feedback stage), a reward model selected by name scores them, and the best
+ * one is kept.
  * The kept completions are written as a prompt-completion dataset, {@code <stage>/best-of-n/best.jsonl}
  * (rejection sampling), so {@code SFT -> best-of-N -> SFT} runs as one pipeline.
  *
@@ -114,12 +116,21 @@ public final class BestOfNStage implements Trainer {
 
         List<String> prompts = new ArrayList<>();
         List<int[]> ids = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (Example e : ctx.trainExamples()) {
-            if (!(e instanceof PromptCompletionExample) || ((PromptCompletionExample) e).prompt().isConversational()) {
-                throw new org.align4j.api.data.DataException(e.source(), e.line(), "best-of-n reads prompt-completion"
-                        + " text examples (their prompts), not " + e.format().trlName() + " ones");
+            org.align4j.api.data.Content prompt = e instanceof PromptCompletionExample
+                    ? ((PromptCompletionExample) e).prompt()
+                    : e instanceof org.align4j.api.data.PairwiseExample ? ((org.align4j.api.data.PairwiseExample) e)
+                            .prompt() : null;
+            if (prompt == null || prompt.isConversational()) {
+                throw new org.align4j.api.data.DataException(e.source(), e.line(), "best-of-n reads the text prompts"
+                        + " of prompt-completion examples or preference pairs, not " + e.format().trlName()
+                        + (prompt == null ? "" : " conversations"));
             }
-            String p = ((PromptCompletionExample) e).prompt().text();
+            String p = prompt.text();
+            if (!seen.add(p)) {
+                continue; // a prompt of several pairs is answered once
+            }
             int[] encoded = tokenizer.encode(p);
             int[] withEos = new int[encoded.length + 1];
             withEos[0] = tokenizer.eosId();
