@@ -93,6 +93,21 @@ public final class Main {
                 props.put("gosh.args", "--nointeractive --noshutdown");
                 props.put(SHELL, "false");
                 break;
+            case "best-of-n":
+                if (args.length < 3 || Arrays.stream(args).noneMatch(x -> x.equals("--reward")
+                        || x.startsWith("--reward="))) {
+                    System.err.println("align4j best-of-n: which model folder, reward model and prompt? e.g. align4j"
+                            + " best-of-n runs/rm/stage-1-sft/model --reward arithmetic-rm -n 8 \"Q: 12+7=?\\n\""
+                            + " (align4j generate --help lists the options)");
+                    System.exit(2);
+                }
+                // generate with --reward, 8 samples unless -n says otherwise
+                props.put("align4j.generate.args", String.join(GENERATE_SEPARATOR, "--samples", "8")
+                        + GENERATE_SEPARATOR + String.join(GENERATE_SEPARATOR, Arrays.asList(args).subList(1,
+                                args.length)));
+                props.put("gosh.args", "--nointeractive --noshutdown");
+                props.put(SHELL, "false");
+                break;
             case "package-reward":
                 System.exit(packageReward(home, Arrays.asList(args).subList(1, args.length)));
                 return;
@@ -167,6 +182,9 @@ public final class Main {
                 + "       align4j generate <model-folder> \"<prompt>\" [--max-tokens N] [--temperature X] [--top-k N]\n"
                 + "                        [--top-p X] [--repetition-penalty X] [--samples N] [--seed N] [--stop S]\n"
                 + "                                                     continue a prompt (align4j generate --help)\n"
+                + "       align4j best-of-n <model-folder> --reward NAME [-n 8] \"<prompt>\"\n"
+                + "                                                     sample N, print them best first by the reward"
+                + " model\n"
                 + "       align4j package-reward <model-folder> --name N --version V [--aspect A] [--out F.jar]\n"
                 + "                                                     a reward-model bundle for deploy/\n"
                 + "       align4j shell                                 the Gogo shell (align4j:run, align4j:plugins,"

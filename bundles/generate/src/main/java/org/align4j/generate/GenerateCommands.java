@@ -16,6 +16,10 @@ import org.align4j.api.generate.GenerationSettings;
 import org.align4j.api.generate.Generator;
 import org.align4j.api.model.ModelConfig;
 import org.align4j.api.model.WeightStore;
+import org.align4j.api.reward.PromptCompletion;
+import org.align4j.api.reward.RewardModelException;
+import org.align4j.api.reward.RewardModels;
+import org.align4j.api.reward.Scored;
 import org.align4j.api.tokenizer.Tokenizer;
 import org.align4j.api.tokenizer.TokenizerFactory;
 import org.osgi.framework.BundleContext;
@@ -41,7 +45,8 @@ import org.osgi.util.tracker.ServiceTracker;
  */
 @Component(service = GenerateCommands.class, property = {
     "osgi.command.scope=align4j",
-    "osgi.command.function=generate"})
+    "osgi.command.function=generate",
+    "osgi.command.function=bestofn"})
 public final class GenerateCommands {
     /** How long a call waits for a kernel or tokenizer service that is not registered yet (bundles starting). */
     static final long WAIT_MILLIS = 30_000;
@@ -66,6 +71,11 @@ public final class GenerateCommands {
     private final Generator generator;
     private final WeightStore store;
 
+    /** For {@code --reward}: the reward models, when the align4j-reward bundle is there. */
+    @org.osgi.service.component.annotations.Reference(cardinality = org.osgi.service.component.annotations
+            .ReferenceCardinality.OPTIONAL, policy = org.osgi.service.component.annotations.ReferencePolicy.DYNAMIC)
+    private volatile RewardModels rewards;
+
     @Activate
     public GenerateCommands(BundleContext context, @Reference Generator generator, @Reference WeightStore store) {
         this(trackers(context), generator, store);
@@ -75,6 +85,25 @@ public final class GenerateCommands {
         this.lookup = lookup;
         this.generator = generator;
         this.store = store;
+    }
+
+    /** For tests: the reward models {@code --reward} leases from. */
+    GenerateCommands rewards(RewardModels r) {
+        this.rewards = r;
+        return this;
+    }
+
+    /**
+     * {@code align4j:bestofn <model-folder> <prompt> --reward NAME [-n 8] [options]}: generate with {@code --reward},
+     * 8 samples unless {@code -n} says otherwise.
+     */
+    public String bestofn(String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("--samples", "8"));
+        all.addAll(Arrays.asList(args));
+        if (!all.contains("--reward") && all.stream().noneMatch(a -> a.startsWith("--reward="))) {
+            return "align4j:bestofn: --reward NAME: which reward model scores the samples?\n" + GenerateOptions.USAGE;
+        }
+        return generate(all.toArray(new String[0]));
     }
 
     /** {@code align4j:generate <model-folder> <prompt> [options]}: the generated text (see {@link #USAGE}). */
@@ -145,6 +174,9 @@ public final class GenerateCommands {
             for (Completion c : samples) {
                 texts.add(tokenizer.decode(c.tokens()));
             }
+            if (o.reward != null) {
+                return bestOfN(o, samples, texts);
+            }
             return format(o.prompt, samples, texts, o.stops);
         }
     }
@@ -163,6 +195,48 @@ public final class GenerateCommands {
                         samples.get(i).tokens().length));
             }
             b.append(prompt).append(text).append('\n');
+        }
+        return b.toString();
+    }
+
+    /** The samples scored by the reward model {@code o.reward}, best first, each with its reward. */
+    private String bestOfN(GenerateOptions o, List<Completion> samples, List<String> texts)
+            throws IOException, InterruptedException {
+        RewardModels r = rewards;
+        if (r == null) {
+            throw new IOException("--reward " + o.reward + ": no RewardModels service is registered (install and"
+                    + " start the align4j-reward bundle)");
+        }
+        List<PromptCompletion> batch = new ArrayList<>();
+        for (String t : texts) {
+            batch.add(new PromptCompletion(o.prompt, cut(t, o.stops)));
+        }
+        Scored scored;
+        try {
+            scored = r.lease(o.reward, java.util.Optional.ofNullable(o.rewardVersion)).score(batch);
+        } catch (RewardModelException e) {
+            throw new IOException("--reward " + o.reward + ": " + e.getMessage(), e);
+        }
+        return ranked(o.prompt, samples, batch, scored.scores().scores(), scored.model().name() + " "
+                + scored.model().version() + " [" + scored.model().bundle() + "]");
+    }
+
+    /** The samples best first (the earlier of equal rewards first), each headed by its rank, reward and length. */
+    static String ranked(String prompt, List<Completion> samples, List<PromptCompletion> cut, float[] rewards,
+            String model) {
+        Integer[] order = new Integer[samples.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Float.isNaN(rewards[a]) != Float.isNaN(rewards[b])
+                ? (Float.isNaN(rewards[a]) ? 1 : -1) : Float.compare(rewards[b], rewards[a]));
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "best of %d by reward model %s%n",
+                samples.size(), model));
+        for (int k = 0; k < order.length; k++) {
+            int i = order[k];
+            b.append(String.format(Locale.ROOT, "--- %s (sample %d, reward %.4f, %d tokens) ---%n", k == 0 ? "best"
+                    : "rank " + (k + 1), i + 1, rewards[i], samples.get(i).tokens().length));
+            b.append(prompt).append(cut.get(i).completion()).append('\n');
         }
         return b.toString();
     }

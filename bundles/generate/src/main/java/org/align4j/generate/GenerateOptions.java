@@ -26,7 +26,13 @@ final class GenerateOptions {
             "  --seed N                  the same seed gives the same text (default 0)",
             "  --stop S                  stop at the string S (repeatable; \\n \\t \\\\ are escapes);"
                     + " generation always stops at end-of-text",
-            "  --no-cache                recompute the whole prefix for every token (slow; for comparison)");
+            "  --no-cache                recompute the whole prefix for every token (slow; for comparison)",
+            "  --reward NAME             best-of-N: score the samples with the reward model of that align4j.name",
+            "                            (its newest version) and print them best first, with their rewards",
+            "  --reward-version V        pin the reward model's version",
+            "  -n N                      the same as --samples N",
+            "(align4j best-of-n <model-folder> --reward NAME -n 8 \"<prompt>\" is generate with --reward; N defaults"
+                    + " to 8 there)");
 
     /** A command line that cannot be run: the message says why; no stack trace. */
     static final class UsageException extends IllegalArgumentException {
@@ -49,13 +55,16 @@ final class GenerateOptions {
     long seed;
     final List<String> stops = new ArrayList<>();
     boolean cache = true;
+    /** Best-of-N: the reward model's name, or null. */
+    String reward;
+    String rewardVersion;
 
     static GenerateOptions parse(List<String> args) {
         GenerateOptions o = new GenerateOptions();
         List<String> positional = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            if (!a.startsWith("--") || a.equals("--")) {
+            if ((!a.startsWith("--") || a.equals("--")) && !a.equals("-n")) {
                 if (a.equals("--")) { // everything after is positional (a prompt starting with --)
                     positional.addAll(args.subList(i + 1, args.size()));
                     break;
@@ -63,7 +72,7 @@ final class GenerateOptions {
                 positional.add(a);
                 continue;
             }
-            String name = a;
+            String name = a.equals("-n") ? "--samples" : a;
             String value = null;
             int eq = a.indexOf('=');
             if (eq > 0) {
@@ -121,6 +130,12 @@ final class GenerateOptions {
                         throw new UsageException(name + ": expected an integer, got \"" + value + "\"");
                     }
                     break;
+                case "--reward":
+                    o.reward = value;
+                    break;
+                case "--reward-version":
+                    o.rewardVersion = value;
+                    break;
                 case "--stop":
                     String stop = unescape(value);
                     if (stop.isEmpty()) {
@@ -142,13 +157,17 @@ final class GenerateOptions {
                     : "expected a model folder and one prompt, got " + positional.size() + " arguments "
                             + positional + " (quote a prompt that has spaces)");
         }
+        if (o.rewardVersion != null && o.reward == null) {
+            throw new UsageException("--reward-version: give --reward NAME too");
+        }
         o.folder = positional.get(0);
         o.prompt = positional.get(1);
         return o;
     }
 
     private static final List<String> NAMES = List.of("--max-tokens", "--temperature", "--greedy", "--top-k",
-            "--top-p", "--repetition-penalty", "--samples", "--seed", "--stop", "--no-cache", "--help");
+            "--top-p", "--repetition-penalty", "--samples", "-n", "--seed", "--stop", "--no-cache", "--reward",
+            "--reward-version", "--help");
 
     private static boolean known(String name) {
         return NAMES.contains(name);

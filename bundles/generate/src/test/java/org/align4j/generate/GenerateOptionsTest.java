@@ -93,4 +93,35 @@ class GenerateOptionsTest {
                 + "--- sample 2 of 2 (stop token, 1 tokens) ---" + System.lineSeparator() + "Hi!\n",
                 GenerateCommands.format("Hi", List.of(a, b), List.of(", x. END y", "!"), List.of("END", ".")));
     }
+
+    @Test
+    void bestOfNOptions() {
+        GenerateOptions o = parse("m", "Q: 1+2=?", "--reward", "judge", "-n", "4", "--reward-version=2");
+        assertEquals("judge", o.reward);
+        assertEquals("2", o.rewardVersion);
+        assertEquals(4, o.samples);
+        assertEquals(8, parse("--samples", "8", "m", "p", "--reward", "j").samples, "the best-of-n default");
+        assertEquals(3, parse("--samples", "8", "m", "p", "--reward", "j", "-n", "3").samples, "-n after it wins");
+        GenerateOptions.UsageException e = assertThrows(GenerateOptions.UsageException.class,
+                () -> parse("m", "p", "--reward-version", "2"));
+        assertEquals("--reward-version: give --reward NAME too", e.getMessage());
+        e = assertThrows(GenerateOptions.UsageException.class, () -> parse("m", "p", "-n", "0"));
+        assertEquals("--samples: expected an integer >= 1, got \"0\"", e.getMessage());
+    }
+
+    @Test
+    void bestOfNPrintsTheSamplesBestFirst() {
+        List<Completion> samples = List.of(new Completion(new int[3], new float[3], FinishReason.STOP_TOKEN),
+                new Completion(new int[5], new float[5], FinishReason.STOP_TOKEN),
+                new Completion(new int[2], new float[2], FinishReason.MAX_TOKENS));
+        List<org.align4j.api.reward.PromptCompletion> cut = List.of(new org.align4j.api.reward.PromptCompletion("Q",
+                " a"), new org.align4j.api.reward.PromptCompletion("Q", " b"),
+                new org.align4j.api.reward.PromptCompletion("Q", " c"));
+        String out = GenerateCommands.ranked("Q", samples, cut, new float[] {0.5f, Float.NaN, 0.9f}, "judge 2 [b]")
+                .replace(System.lineSeparator(), "\n");
+        assertEquals("best of 3 by reward model judge 2 [b]\n"
+                + "--- best (sample 3, reward 0.9000, 2 tokens) ---\nQ c\n"
+                + "--- rank 2 (sample 1, reward 0.5000, 3 tokens) ---\nQ a\n"
+                + "--- rank 3 (sample 2, reward NaN, 5 tokens) ---\nQ b\n", out, "best first, NaN last");
+    }
 }
