@@ -1,4 +1,4 @@
-package org.align4j.bestofn;
+package org.align4j.best.of.n;
 
 /** Which of a prompt's N scored completions best-of-N keeps. */
 final class Selection {

@@ -1,4 +1,4 @@
-package org.align4j.bestofn;
+package org.align4j.best.of.n;
 
 import org.align4j.api.pipeline.Settings;
 import org.align4j.api.train.StageCheck;

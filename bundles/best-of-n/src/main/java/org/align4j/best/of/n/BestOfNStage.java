@@ -1,4 +1,4 @@
-package org.align4j.bestofn;
+package org.align4j.best.of.n;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -67,7 +67,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 @TrainerService(name = "best-of-n")
 public final class BestOfNStage implements Trainer {
     /** Factory configuration PID the pipeline configures per stage. */
-    public static final String PID = "org.align4j.bestofn";
+    public static final String PID = "org.align4j.best.of.n";
     /** Reference name (and stage key) of the task whose verifier judges answers. */
     public static final String TASK = "task";
     /** Prompts sampled and scored together: one reward-model call. */

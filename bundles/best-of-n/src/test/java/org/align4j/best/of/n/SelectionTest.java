@@ -1,4 +1,4 @@
-package org.align4j.bestofn;
+package org.align4j.best.of.n;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
