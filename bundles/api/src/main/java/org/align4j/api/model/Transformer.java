@@ -86,7 +86,11 @@ public interface Transformer {
      * @since 1.2
      */
     default Operand<TFloat32> tokenLogProbs(Ops tf, Operand<TFloat32> hidden, Operand<TInt32> next) {
-        Operand<TFloat32> logp = tf.nn.logSoftmax(lmLogits(tf, hidden)); // [B, T, V]
+        Operand<TFloat32> logits = lmLogits(tf, hidden); // [B, T, V]
+        // LogSoftmax on rows: TensorFlow's C++ gradient of LogSoftmax sums over axis 1, right only for rank 2 (on
+        // [B, T, V] it would mix the positions of a row)
+        Operand<TFloat32> logp = tf.reshape(tf.nn.logSoftmax(tf.reshape(logits, tf.constant(new int[] {-1,
+                config().vocabSize()}))), tf.shape(logits)); // [B, T, V]
         Operand<TFloat32> pick = tf.oneHot(next, tf.constant(config().vocabSize()), tf.constant(1f),
                 tf.constant(0f)); // [B, T, V]
         return tf.reduceSum(tf.math.mul(logp, pick), tf.constant(2)); // [B, T]
