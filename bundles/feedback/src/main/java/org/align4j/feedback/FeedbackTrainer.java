@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -26,7 +25,6 @@ import org.align4j.api.model.ModelConfig;
 import org.align4j.api.model.WeightStore;
 import org.align4j.api.task.Task;
 import org.align4j.api.task.Verdict;
-import org.align4j.api.tokenizer.SpecialTokens;
 import org.align4j.api.tokenizer.Tokenizer;
 import org.align4j.api.train.Trainer;
 import org.align4j.api.train.TrainerService;
@@ -34,6 +32,7 @@ import org.align4j.api.train.TrainingContext;
 import org.align4j.api.train.TrainingResult;
 import org.align4j.training.Bound;
 import org.align4j.training.StageModels;
+import org.align4j.training.StopTokens;
 import org.align4j.training.TrainerGuard;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -203,9 +202,7 @@ public final class FeedbackTrainer implements Trainer {
             throw ctx.settings().error("data", "no prompt fits the model's context (" + config.context()
                     + " tokens); use shorter prompts or a model with a longer context");
         }
-        List<Integer> stops = new ArrayList<>(List.of(tokenizer.eosId()));
-        tokenizer.specialTokens().id(SpecialTokens.END).ifPresent(stops::add);
-        int[] stopIds = stops.stream().mapToInt(Integer::intValue).toArray();
+        int[] stopIds = StopTokens.of(tokenizer);
         message(ctx, String.format(Locale.ROOT, "feedback: %d completions of each of %d prompts from %s (%s),"
                 + " judged by task %s; temperature %s%s, up to %d tokens; %s; %s; files into %s", cfg.samples,
                 kept.size(), init, config, cfg.task, cfg.temperature,
@@ -239,7 +236,7 @@ public final class FeedbackTrainer implements Trainer {
                     List<String> texts = new ArrayList<>(cfg.samples);
                     List<Verdict> verdicts = new ArrayList<>(cfg.samples);
                     for (Completion c : out.get(i - from)) {
-                        String text = tokenizer.decode(strip(c.tokens(), stopIds));
+                        String text = tokenizer.decode(StopTokens.strip(c.tokens(), stopIds));
                         texts.add(text);
                         verdicts.add(judge.verify(prompt, text));
                     }
@@ -326,14 +323,6 @@ public final class FeedbackTrainer implements Trainer {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static int[] strip(int[] ids, int[] stops) {
-        int n = ids.length;
-        while (n > 0 && contains(stops, ids[n - 1])) {
-            n--;
-        }
-        return Arrays.copyOf(ids, n);
     }
 
     private static boolean contains(int[] a, int v) {

@@ -293,7 +293,7 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             List<String> prompts = new ArrayList<>();
             for (PromptCompletion pc : batch) {
                 prompts.add(pc.prompt());
-                steps.add(lines(pc.completion()));
+                steps.add(PromptCompletion.steps(pc.completion()));
             }
             return scoreSteps(l, prompts, steps);
         }
@@ -319,7 +319,7 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             List<List<String>> steps = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {
                 ps.add(l.tokenizer.decode(prompts.get(i)));
-                steps.add(lines(l.tokenizer.decode(completions.get(i))));
+                steps.add(PromptCompletion.steps(l.tokenizer.decode(completions.get(i))));
             }
             return scoreSteps(l, ps, steps);
         }
@@ -487,15 +487,6 @@ final class LearnedRewardModel implements RewardModel, AutoCloseable {
             }
         }
         return RewardScores.withSteps(outcome, stepScores);
-    }
-
-    /** The completion's lines; a trailing newline starts no line; no lines at all is one empty step. */
-    static List<String> lines(String completion) {
-        List<String> out = new ArrayList<>(List.of(completion.split("\n", -1)));
-        if (out.size() > 1 && out.get(out.size() - 1).isEmpty()) {
-            out.remove(out.size() - 1);
-        }
-        return out;
     }
 
     /** The names without the one prefix they share (the model in this graph has none). */

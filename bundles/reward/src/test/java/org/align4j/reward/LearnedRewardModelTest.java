@@ -319,7 +319,7 @@ class LearnedRewardModelTest {
             double maxDiff = 0;
             for (int i = 0; i < BATCH.size(); i++) {
                 assertEquals(counts[i], steps.get(i).length, "steps of element " + i);
-                List<String> lines = LearnedRewardModel.lines(BATCH.get(i).completion());
+                List<String> lines = PromptCompletion.steps(BATCH.get(i).completion());
                 List<Integer> seq = new ArrayList<>();
                 List<Integer> at = new ArrayList<>();
                 seq.add(TinyModels.TOKENIZER.eosId());
@@ -410,8 +410,8 @@ class LearnedRewardModelTest {
 
     @Test
     void stepsAreLines() {
-        assertEquals(List.of(""), LearnedRewardModel.lines(""));
-        assertEquals(List.of("a"), LearnedRewardModel.lines("a\n"));
-        assertEquals(List.of("a", "", "b"), LearnedRewardModel.lines("a\n\nb"));
+        assertEquals(List.of(""), PromptCompletion.steps(""));
+        assertEquals(List.of("a"), PromptCompletion.steps("a\n"));
+        assertEquals(List.of("a", "", "b"), PromptCompletion.steps("a\n\nb"));
     }
 }

@@ -1,7 +1,6 @@
 package org.align4j.training;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import org.align4j.api.attention.AttentionKernel;
@@ -13,7 +12,6 @@ import org.align4j.api.loss.StepLabel;
 import org.align4j.api.model.ModelConfig;
 import org.align4j.api.task.Task;
 import org.align4j.api.task.Verdict;
-import org.align4j.api.tokenizer.SpecialTokens;
 import org.align4j.api.tokenizer.Tokenizer;
 
 /**
@@ -150,10 +148,9 @@ public final class ExactMatch {
             longest = Math.max(longest, q.promptIds.length);
         }
         int room = Math.max(1, Math.min(maxTokens, config.context() - longest));
-        List<Integer> stops = new ArrayList<>(List.of(tokenizer.eosId()));
-        tokenizer.specialTokens().id(SpecialTokens.END).ifPresent(stops::add);
+        int[] stops = StopTokens.of(tokenizer);
         GenerationSettings settings = GenerationSettings.builder().maxNewTokens(room).temperature(0)
-                .stopTokens(stops.stream().mapToInt(Integer::intValue).toArray()).build();
+                .stopTokens(stops).build();
         List<String> out = new ArrayList<>(questions.size());
         if (questions.isEmpty()) {
             return out;
@@ -164,17 +161,10 @@ public final class ExactMatch {
                 warned = true;
             }
             for (List<Completion> c : s.generate(prompts, settings)) {
-                out.add(tokenizer.decode(strip(c.get(0).tokens(), stops)));
+                out.add(tokenizer.decode(StopTokens.strip(c.get(0).tokens(), stops)));
             }
         }
         return out;
     }
 
-    private static int[] strip(int[] ids, List<Integer> stops) {
-        int n = ids.length;
-        while (n > 0 && stops.contains(ids[n - 1])) {
-            n--;
-        }
-        return Arrays.copyOf(ids, n);
-    }
 }

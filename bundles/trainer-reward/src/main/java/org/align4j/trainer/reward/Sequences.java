@@ -58,25 +58,13 @@ final class Sequences {
         int[] p = concat(new int[] {tokenizer.eosId()}, tokenizer.encode(prompt));
         if (separator >= 0) {
             int[] c = new int[0];
-            for (String line : lines(completion)) {
+            for (String line : org.align4j.api.reward.PromptCompletion.steps(completion)) {
                 c = concat(concat(c, tokenizer.encode(line)), new int[] {separator});
             }
             return TokenSequence.of(p, c);
         }
         int[] c = concat(tokenizer.encode(completion), new int[] {tokenizer.eosId()});
         return TokenSequence.of(p, c);
-    }
-
-    /**
-     * A completion's steps: its lines, a final empty piece from a trailing newline dropped, no lines at all one empty
-     * step (the reward-model service's rule).
-     */
-    static List<String> lines(String completion) {
-        List<String> out = new ArrayList<>(List.of(completion.split("\n", -1)));
-        if (out.size() > 1 && out.get(out.size() - 1).isEmpty()) {
-            out.remove(out.size() - 1);
-        }
-        return out;
     }
 
     static int[] concat(int[] a, int[] b) {

@@ -57,8 +57,8 @@ class SequencesTest {
         for (int i = 0; i < s.length(); i++) {
             assertEquals(i >= prompt.length, s.inLoss(i), "position " + i + " is the completion's");
         }
-        assertEquals(List.of(""), Sequences.lines(""), "no lines at all: one empty step");
-        assertEquals(List.of("a", "", "b"), Sequences.lines("a\n\nb\n"));
+        assertEquals(List.of(""), org.align4j.api.reward.PromptCompletion.steps(""), "no lines at all: one empty step");
+        assertEquals(List.of("a", "", "b"), org.align4j.api.reward.PromptCompletion.steps("a\n\nb\n"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> steps.of(
                 Content.messages(List.of(new ChatMessage(ChatMessage.USER, "3+4?"))), Content.text("7")));
         assertEquals("score: step-credit reads prompt-completion text, whose lines are the steps; this example is"

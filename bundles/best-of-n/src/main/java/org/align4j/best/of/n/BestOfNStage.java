@@ -27,7 +27,6 @@ import org.align4j.api.reward.RewardModelException;
 import org.align4j.api.reward.RewardModels;
 import org.align4j.api.reward.Scored;
 import org.align4j.api.task.Task;
-import org.align4j.api.tokenizer.SpecialTokens;
 import org.align4j.api.tokenizer.Tokenizer;
 import org.align4j.api.train.Trainer;
 import org.align4j.api.train.TrainerService;
@@ -36,6 +35,7 @@ import org.align4j.api.train.TrainingResult;
 import org.align4j.training.Bound;
 import org.align4j.training.Json;
 import org.align4j.training.StageModels;
+import org.align4j.training.StopTokens;
 import org.align4j.training.TrainerGuard;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -145,9 +145,7 @@ public final class BestOfNStage implements Trainer {
                     + " prompt-completion examples, e.g. data: { generate: { name: arithmetic, format:"
                     + " prompt-completion, count: 200 } }");
         }
-        List<Integer> stops = new ArrayList<>(List.of(tokenizer.eosId()));
-        tokenizer.specialTokens().id(SpecialTokens.END).ifPresent(stops::add);
-        int[] stopIds = stops.stream().mapToInt(Integer::intValue).toArray();
+        int[] stopIds = StopTokens.of(tokenizer);
         message(ctx, String.format(Locale.ROOT, "best-of-n: %d completions of each of %d prompts from %s"
                 + " (temperature %s%s, up to %d tokens), the best by reward model %s%s%s", cfg.samples,
                 prompts.size(), init, cfg.temperature, (cfg.topK > 0 ? " top_k " + cfg.topK : "")
@@ -176,7 +174,7 @@ public final class BestOfNStage implements Trainer {
                 List<PromptCompletion> batch = new ArrayList<>();
                 for (int i = from; i < to; i++) {
                     for (Completion c : out.get(i - from)) {
-                        batch.add(new PromptCompletion(prompts.get(i), tokenizer.decode(strip(c.tokens(), stopIds))));
+                        batch.add(new PromptCompletion(prompts.get(i), tokenizer.decode(StopTokens.strip(c.tokens(), stopIds))));
                     }
                 }
                 Scored scored = lease.score(batch); // one call per group: a swap lands between groups
@@ -256,23 +254,6 @@ public final class BestOfNStage implements Trainer {
         } finally {
             Files.deleteIfExists(tmp);
         }
-    }
-
-    private static int[] strip(int[] ids, int[] stops) {
-        int n = ids.length;
-        while (n > 0 && contains(stops, ids[n - 1])) {
-            n--;
-        }
-        return java.util.Arrays.copyOf(ids, n);
-    }
-
-    private static boolean contains(int[] a, int x) {
-        for (int v : a) {
-            if (v == x) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static void message(TrainingContext ctx, String text) {
