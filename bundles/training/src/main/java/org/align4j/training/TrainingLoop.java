@@ -199,6 +199,11 @@ public final class TrainingLoop {
     static final String COMPLETED = "completed";
     /** Checkpoint state: {@link #settingsFingerprint} of the stage's settings when it was saved. */
     static final String SETTINGS = "settings";
+    /**
+     * Checkpoint state: {@link #settingsFingerprint} without {@code steps}; a run goes on from the checkpoint only
+     * when it matches (raising {@code steps} extends a run; any other trained key changed would mix two recipes).
+     */
+    static final String RESUME_SETTINGS = "resume_settings";
     /** Stage keys that change what is reported, never what is trained. */
     private static final Set<String> UNTRAINED_KEYS = Set.of("log_every", "eval", "checkpoint");
 
@@ -207,9 +212,10 @@ public final class TrainingLoop {
      * {@code log_every}, {@code eval} and {@code checkpoint}: a completed stage whose settings differ from the ones
      * it was trained with is refused instead of being taken for done.
      */
-    static String settingsFingerprint(Settings settings) {
+    static String settingsFingerprint(Settings settings, String... alsoLeftOut) {
         Map<String, Object> all = new TreeMap<>(settings.asMap());
         all.keySet().removeAll(UNTRAINED_KEYS);
+        all.keySet().removeAll(List.of(alsoLeftOut));
         StringBuilder b = new StringBuilder();
         canonical(all, b);
         try {
@@ -367,6 +373,14 @@ public final class TrainingLoop {
             throw new IllegalStateException(c.location() + ": was written by trainer " + trainer + ", this stage's"
                     + " trainer is " + method.name() + "; use a new workdir");
         }
+        String was = c.state().get(RESUME_SETTINGS);
+        if (was != null && !was.equals(settingsFingerprint(ctx.settings(), "steps"))) {
+            // a checkpoint of before the key existed is taken as it is
+            throw new IllegalStateException(c.location() + ": was written with other settings than this stage's, so"
+                    + " going on from it would train one model with two recipes; delete " + ctx.workDir() + " to"
+                    + " train it again with the new settings, or put the old ones back (steps may grow to go on from"
+                    + " it; log_every, eval and checkpoint may change freely)");
+        }
         checkpointed.assign(run.session(), c.tensors(), String.valueOf(c.location()));
         Map<String, String> state = new HashMap<>();
         c.state().forEach((k, v) -> {
@@ -504,6 +518,7 @@ public final class TrainingLoop {
         state.put("data_position", Long.toString(step)); // a method's batch of step k is a function of (seed, k)
         state.put("trainer", method.name());
         state.put(SETTINGS, settingsFingerprint(ctx.settings()));
+        state.put(RESUME_SETTINGS, settingsFingerprint(ctx.settings(), "steps"));
         method.state().forEach((k, v) -> state.put("method." + k, v));
         if (finalMetrics != null) {
             state.put(COMPLETED, "true");

@@ -295,6 +295,34 @@ class TrainingLoopTest {
     }
 
     @Test
+    void aStoppedRunGoesOnOnlyUnderItsOwnRecipe() throws Exception {
+        TestContext b = new TestContext(tmp, 9, stage(6));
+        b.stopAfter = 3;
+        assertEquals(TrainingResult.Status.STOPPED, run(b, TinyMethod.policy(9)).status());
+
+        // a new learning rate would train one model with two recipes: refused, naming the checkpoint and the folder
+        Map<String, Object> changed = stage(6);
+        changed.put("optimizer", Map.of("name", "adamw", "lr", 0.01, "warmup", 1, "schedule", "cosine"));
+        TinyMethod refused = TinyMethod.policy(9);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> run(new TestContext(tmp, 9, changed), refused));
+        assertTrue(e.getMessage().contains("checkpoint-3") && e.getMessage().contains("other settings")
+                && e.getMessage().contains("delete " + tmp), e.getMessage());
+        assertEquals(0, refused.batchCalls, "nothing is trained");
+        assertEquals(List.of(3L), CHECKPOINTS.steps(tmp), "the checkpoint is left as it was");
+
+        // more steps (and other reporting) go on from it
+        Map<String, Object> longer = stage(8);
+        longer.put("log_every", 2);
+        TestContext c = new TestContext(tmp, 9, longer);
+        TinyMethod m = TinyMethod.policy(9);
+        TrainingResult r = run(c, m);
+        assertEquals(TrainingResult.Status.COMPLETED, r.status());
+        assertEquals(8, r.step());
+        assertEquals(3, c.of(TrainingEvent.Kind.STAGE_STARTED).get(0).step(), "resumed at the checkpoint");
+    }
+
+    @Test
     void aCompletedStageWhoseSettingsChangedIsRefusedNotTakenForDone() throws Exception {
         assertEquals(TrainingResult.Status.COMPLETED, run(new TestContext(tmp, 5, stage(2)), TinyMethod.policy(5))
                 .status());
