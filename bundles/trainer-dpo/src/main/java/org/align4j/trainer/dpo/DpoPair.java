@@ -27,6 +27,15 @@ final class DpoPair {
     }
 
     static DpoPair of(Example e, Tokenizer tokenizer) {
+        return of(e, tokenizer, false);
+    }
+
+    /**
+     * @param firstDifferentLine cut each completion after the line in which it first differs from the other one
+     *     (the token holding that line's {@code '\n'}, or the end with {@code <eos>} when no newline follows): the
+     *     pair then compares the first step where the answers part, not the lines that follow from it
+     */
+    static DpoPair of(Example e, Tokenizer tokenizer, boolean firstDifferentLine) {
         if (!(e instanceof PairwiseExample)) {
             throw new DataException(e.source(), e.line(), "dpo trains on preference pairs (prompt, chosen, rejected),"
                     + " not " + e.format().trlName() + " examples");
@@ -37,9 +46,28 @@ final class DpoPair {
                     + " are not supported yet");
         }
         int[] prompt = concat(new int[] {tokenizer.eosId()}, tokenizer.encode(p.prompt().text()));
-        return new DpoPair(p.prompt().text(), p.chosen().text(), prompt, TokenSequence.of(prompt,
-                concat(tokenizer.encode(p.chosen().text()), new int[] {tokenizer.eosId()})), TokenSequence.of(prompt,
-                        concat(tokenizer.encode(p.rejected().text()), new int[] {tokenizer.eosId()})));
+        int[] chosen = concat(tokenizer.encode(p.chosen().text()), new int[] {tokenizer.eosId()});
+        int[] rejected = concat(tokenizer.encode(p.rejected().text()), new int[] {tokenizer.eosId()});
+        if (firstDifferentLine) {
+            int common = 0;
+            while (common < chosen.length && common < rejected.length && chosen[common] == rejected[common]) {
+                common++;
+            }
+            chosen = java.util.Arrays.copyOf(chosen, lineEnd(chosen, common, tokenizer));
+            rejected = java.util.Arrays.copyOf(rejected, lineEnd(rejected, common, tokenizer));
+        }
+        return new DpoPair(p.prompt().text(), p.chosen().text(), prompt, TokenSequence.of(prompt, chosen),
+                TokenSequence.of(prompt, rejected));
+    }
+
+    /** One past the first token at or after {@code from} whose text holds a newline; {@code ids.length} if none. */
+    private static int lineEnd(int[] ids, int from, Tokenizer tokenizer) {
+        for (int i = from; i < ids.length; i++) {
+            if (tokenizer.decode(new int[] {ids[i]}).indexOf('\n') >= 0) {
+                return i + 1;
+            }
+        }
+        return ids.length;
     }
 
     static int[] concat(int[] a, int[] b) {

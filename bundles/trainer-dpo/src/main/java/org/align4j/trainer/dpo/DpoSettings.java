@@ -12,6 +12,9 @@ import org.align4j.training.LoopSettings;
  * reference_logps: precompute      # precompute: the reference's log-probabilities of every pair, once, before the
  *                                  # first step (one frozen forward pass over the data; none per step); per-batch:
  *                                  # a reference forward pass in every step
+ * compare: completions             # completions: each pair's whole completions; first-different-line: each
+ *                                  # completion up to the end of the line where the two first part (the first step
+ *                                  # that differs, not the lines that follow from it)
  * task: arithmetic                 # optional: a Task whose verifier judges the held-out answers
  * exact_match: { samples: 200, max_tokens: 64 }   # held-out prompts answered greedily at each evaluation
  * </pre>
@@ -20,11 +23,12 @@ final class DpoSettings {
     final LoopSettings loop;
     final float beta;
     final boolean precompute;
+    final boolean firstDifferentLine;
     final int exactMatchSamples;
     final int exactMatchMaxTokens;
 
     DpoSettings(Settings s) {
-        loop = new LoopSettings(s, "loss", "beta", "reference_logps", "task", "exact_match");
+        loop = new LoopSettings(s, "loss", "beta", "reference_logps", "compare", "task", "exact_match");
         beta = (float) s.getDouble("beta", 0.1, 1e-6, 1e6);
         String ref = s.getString("reference_logps", "precompute");
         if (!ref.equals("precompute") && !ref.equals("per-batch")) {
@@ -32,6 +36,12 @@ final class DpoSettings {
                     + ref + "\"");
         }
         precompute = ref.equals("precompute");
+        String compare = s.getString("compare", "completions");
+        if (!compare.equals("completions") && !compare.equals("first-different-line")) {
+            throw s.error("compare", "expected completions (each pair's whole completions) or first-different-line"
+                    + " (each up to the end of the line where the two first part), got \"" + compare + "\"");
+        }
+        firstDifferentLine = compare.equals("first-different-line");
         Settings em = s.section("exact_match").checkKnown("samples", "max_tokens");
         exactMatchSamples = em.getInt("samples", 200, 0, 1 << 20);
         exactMatchMaxTokens = em.getInt("max_tokens", 64, 1, 1 << 16);

@@ -143,15 +143,16 @@ public final class DpoTrainer implements Trainer {
         opt.validate(cfg.loop.optimizer);
 
         int[] left = {0};
-        List<DpoPair> train = pairs(ctx.trainExamples(), tokenizer, config, left);
-        List<DpoPair> valid = pairs(ctx.validationExamples(), tokenizer, config, left);
+        List<DpoPair> train = pairs(ctx.trainExamples(), tokenizer, config, cfg.firstDifferentLine, left);
+        List<DpoPair> valid = pairs(ctx.validationExamples(), tokenizer, config, cfg.firstDifferentLine, left);
         if (train.isEmpty()) {
             throw ctx.settings().error("data", "dpo needs preference pairs (prompt, chosen, rejected): give the stage"
                     + " a data: section in that format, e.g. data: { from: stage-2, file: pairwise.jsonl }");
         }
         ctx.publish(ctx.event(TrainingEvent.Kind.MESSAGE).message(String.format(
-                "dpo: loss %s, beta %s, reference log-probabilities %s; %s, %,d parameters from %s (reference from"
+                "dpo: loss %s, beta %s, comparing %s, reference log-probabilities %s; %s, %,d parameters from %s (reference from"
                         + " %s, frozen); %,d training and %,d held-out pairs%s; %s", lossName, cfg.beta,
+                cfg.firstDifferentLine ? "the first line where chosen and rejected part" : "whole completions",
                 cfg.precompute ? "precomputed once" : "per batch", config, config.parameterCount(), init,
                 referenceInit, train.size(), valid.size(), judge == null ? "" : "; answers judged by task "
                         + taskName, runtime)).build());
@@ -166,10 +167,11 @@ public final class DpoTrainer implements Trainer {
     }
 
     /** The pairs whose completions (with their final {@code <eos>}) fit the context; the others are counted. */
-    static List<DpoPair> pairs(List<Example> examples, Tokenizer tokenizer, ModelConfig config, int[] left) {
+    static List<DpoPair> pairs(List<Example> examples, Tokenizer tokenizer, ModelConfig config,
+            boolean firstDifferentLine, int[] left) {
         List<DpoPair> out = new ArrayList<>(examples.size());
         for (Example e : examples) {
-            DpoPair p = DpoPair.of(e, tokenizer);
+            DpoPair p = DpoPair.of(e, tokenizer, firstDifferentLine);
             if (completion(p.chosen) > config.context() || completion(p.rejected) > config.context()) {
                 left[0]++;
             } else {
