@@ -111,6 +111,14 @@ public class SftIT {
         for (TrainingEvent e : evals) {
             double em = e.metrics().get("eval_exact_match");
             assertTrue("exact match " + em, em >= 0 && em <= 1);
+            // each evaluation's answers, judged, are on disk: as many right ones as the metric says
+            List<String> answers = Files.readAllLines(dir.resolve("run/stage-1-sft/exact-match/step-" + e.step()
+                    + ".jsonl"));
+            assertEquals(16, answers.size());
+            long right = answers.stream().filter(l -> l.contains("\"right\":true")).count();
+            assertEquals(answers.toString(), em, right / 16.0, 1e-9);
+            assertTrue(answers.get(0), answers.get(0).startsWith("{\"prompt\":\"Q: ")
+                    && answers.get(0).contains("\"answer\":") && answers.get(0).contains("\"all_steps_right\":"));
         }
         assertEquals(2, sft.samples().size());
         assertTrue(sft.samples().toString(), sft.samples().get(0).startsWith("Q: "));

@@ -49,13 +49,23 @@ public final class ExactMatch {
     /** The answers to some questions and how many were right. */
     public static final class Outcome {
         private final List<String> answers;
+        private final boolean[] rightEach;
+        private final boolean[] allStepsEach;
         private final int right;
         private final int allSteps;
 
-        Outcome(List<String> answers, int right, int allSteps) {
+        Outcome(List<String> answers, boolean[] rightEach, boolean[] allStepsEach) {
             this.answers = answers;
-            this.right = right;
-            this.allSteps = allSteps;
+            this.rightEach = rightEach;
+            this.allStepsEach = allStepsEach;
+            int r = 0;
+            int a = 0;
+            for (int i = 0; i < rightEach.length; i++) {
+                r += rightEach[i] ? 1 : 0;
+                a += allStepsEach[i] ? 1 : 0;
+            }
+            this.right = r;
+            this.allSteps = a;
         }
 
         public List<String> answers() {
@@ -94,11 +104,11 @@ public final class ExactMatch {
     public Outcome answer(StageRun run, String model, ModelConfig config, AttentionKernel kernel,
             List<Question> questions) {
         List<String> answers = generate(run, model, config, kernel, questions);
-        int right = 0;
-        int allSteps = 0;
+        boolean[] right = new boolean[answers.size()];
+        boolean[] allSteps = new boolean[answers.size()];
         for (int i = 0; i < answers.size(); i++) {
-            right += judge(questions.get(i), answers.get(i)) ? 1 : 0;
-            allSteps += task != null && everyStepRight(questions.get(i), answers.get(i)) ? 1 : 0;
+            right[i] = judge(questions.get(i), answers.get(i));
+            allSteps[i] = task != null && everyStepRight(questions.get(i), answers.get(i));
         }
         return new Outcome(answers, right, allSteps);
     }
@@ -112,10 +122,40 @@ public final class ExactMatch {
         if (task != null) {
             metrics.put(EVAL_STEPS_CORRECT, n == 0 ? 0.0 : (double) o.allSteps / n);
         }
-        run.message(step, String.format("held-out exact match at step %d: %d of %d (%.1f%%)%s", step, o.right, n,
-                100.0 * o.right / Math.max(1, n), task == null ? " (answers equal to the reference)"
+        java.nio.file.Path file = write(run, step, questions, o);
+        run.message(step, String.format("held-out exact match at step %d: %d of %d (%.1f%%)%s; answers in %s", step,
+                o.right, n, 100.0 * o.right / Math.max(1, n), task == null ? " (answers equal to the reference)"
                         : " (final answers judged by the task's verifier; " + o.allSteps
-                                + " with every step right)"));
+                                + " with every step right)", file));
+    }
+
+    /**
+     * The answers of one evaluation, one JSON line per question ({@code prompt}, {@code answer}, {@code right} and,
+     * with a task, {@code all_steps_right}), to {@code <stage>/exact-match/step-<step>.jsonl}: written to a
+     * temporary file and renamed, so a file there is whole.
+     */
+    private java.nio.file.Path write(StageRun run, long step, List<Question> questions, Outcome o) {
+        java.nio.file.Path dir = run.context().workDir().resolve("exact-match");
+        java.nio.file.Path file = dir.resolve("step-" + step + ".jsonl");
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < o.answers.size(); i++) {
+            b.append("{\"prompt\":").append(Json.string(questions.get(i).prompt)).append(",\"answer\":")
+                    .append(Json.string(o.answers.get(i))).append(",\"right\":").append(o.rightEach[i]);
+            if (task != null) {
+                b.append(",\"all_steps_right\":").append(o.allStepsEach[i]);
+            }
+            b.append("}\n");
+        }
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Path tmp = java.nio.file.Files.createTempFile(dir, "step-" + step, ".tmp");
+            java.nio.file.Files.writeString(tmp, b, java.nio.charset.StandardCharsets.UTF_8);
+            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("could not write the held-out answers to " + file, e);
+        }
+        return file;
     }
 
     /** Whether {@code answer} is right for {@code q}: the task's verdict, else equality with the reference. */
