@@ -67,6 +67,11 @@ public final class PipelinePlan {
          * inside that stage's output folder; with {@code train}, a path); {@code null} to split.
          */
         Path validationFile;
+        /**
+         * {@code validation_from: stage-K}: K, the earlier stage whose output folder holds {@link #validationFile}
+         * (else -1: the folder of {@code from}, or a path). A chain of rounds keeps one held-out set this way.
+         */
+        int validationFromStage = -1;
 
         StageData(String generator, Settings generateSettings, Path file, String format, double validationFraction,
                 boolean skipMalformed, Settings section) {

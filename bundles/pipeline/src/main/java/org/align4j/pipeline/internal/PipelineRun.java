@@ -290,8 +290,13 @@ public final class PipelineRun {
                         + " data bundle"));
         TextDatasets.Split<Example> split;
         if (d.validationFile != null) {
-            Path held = d.fromStage >= 0 ? earlier.get(d.fromStage).output().resolve(d.validationFile)
-                    : d.validationFile;
+            int heldStage = d.validationFromStage >= 0 ? d.validationFromStage : d.fromStage;
+            Path heldDir = heldStage >= 0 && heldStage < earlier.size() ? earlier.get(heldStage).output() : null;
+            if (heldStage >= 0 && heldDir == null) {
+                throw new IllegalStateException(d.section.source() + ": " + d.section.path() + ".validation_file: "
+                        + "stage " + heldStage + " has no output folder to read " + d.validationFile + " from");
+            }
+            Path held = heldStage >= 0 ? heldDir.resolve(d.validationFile) : d.validationFile;
             if (!Files.isRegularFile(held)) {
                 throw new IllegalStateException(d.section.source() + ": " + d.section.path() + ".validation_file: "
                         + "no such file: " + held);

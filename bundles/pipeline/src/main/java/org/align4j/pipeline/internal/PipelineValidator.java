@@ -63,9 +63,8 @@ public final class PipelineValidator {
     static final String[] RUN = {"name", "workdir", "seed"};
     static final String[] DATA = {"generate", "train", "format", "field", "validation_fraction", "skip_malformed",
         "tokenizer", "reader"};
-    static final String[] STAGE_DATA = {"generate", "train", "from", "file", "validation_file", "format",
-        "validation_fraction",
-        "skip_malformed"};
+    static final String[] STAGE_DATA = {"generate", "train", "from", "file", "validation_file", "validation_from",
+        "format", "validation_fraction", "skip_malformed"};
     static final long DEFAULT_SEED = 42;
     static final double DEFAULT_VALIDATION_FRACTION = 0.05;
     static final String DEFAULT_TOKENIZER = "bpe";
@@ -477,6 +476,10 @@ public final class PipelineValidator {
      */
     private PipelinePlan.StageData stageData(Settings data, int index) {
         PipelinePlan.StageData d = stageData0(data, index);
+        if (data.has("validation_from") && !data.has("validation_file")) {
+            throw data.error("validation_from", "names the earlier stage whose output holds validation_file; set"
+                    + " validation_file too, e.g. validation_from: stage-2 with validation_file: heldout/pairwise.jsonl");
+        }
         if (data.has("validation_file")) {
             if (data.has("validation_fraction")) {
                 throw data.error("validation_fraction", "set either validation_fraction (a split) or validation_file"
@@ -486,7 +489,10 @@ public final class PipelineValidator {
                 throw data.error("validation_file", "applies to train: and from: (generated examples are split)");
             }
             String name = data.getString("validation_file");
-            if (d.fromStage >= 0) {
+            if (data.has("validation_from")) {
+                d.validationFromStage = earlierStage(data, "validation_from", index);
+            }
+            if (d.fromStage >= 0 || d.validationFromStage >= 0) {
                 Path rel = Path.of(name);
                 if (rel.isAbsolute() || rel.normalize().startsWith("..") || name.isBlank()) {
                     throw data.error("validation_file", "\"" + name + "\" must be a path inside the earlier stage's"
@@ -503,6 +509,18 @@ public final class PipelineValidator {
             }
         }
         return d;
+    }
+
+    /** The N of {@code key: stage-N}, an earlier stage than {@code index}. */
+    private static int earlierStage(Settings data, String key, int index) {
+        String value = data.getString(key);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("stage-(\\d+)").matcher(value);
+        if (!m.matches() || Integer.parseInt(m.group(1)) >= index) {
+            throw data.error(key, "\"" + value + "\" is not an earlier stage (stage " + index + " can read from "
+                    + (index == 0 ? "none: it is the first stage" : "stage-0" + (index > 1 ? " .. stage-"
+                            + (index - 1) : "")) + ")");
+        }
+        return Integer.parseInt(m.group(1));
     }
 
     private PipelinePlan.StageData stageData0(Settings data, int index) {
@@ -541,12 +559,7 @@ public final class PipelineValidator {
         }
         if (from) {
             String value = data.getString("from");
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("stage-(\\d+)").matcher(value);
-            if (!m.matches() || Integer.parseInt(m.group(1)) >= index) {
-                throw data.error("from", "\"" + value + "\" is not an earlier stage (stage " + index + " can read from "
-                        + (index == 0 ? "none: it is the first stage" : "stage-0" + (index > 1 ? " .. stage-"
-                                + (index - 1) : "")) + ")");
-            }
+            int stage = earlierStage(data, "from", index);
             if (!data.has("file")) {
                 throw data.error("file", "missing (required): which file of " + value + "'s output, e.g."
                         + " file: pairwise.jsonl");
@@ -556,8 +569,8 @@ public final class PipelineValidator {
             if (rel.isAbsolute() || rel.normalize().startsWith("..") || name.isBlank()) {
                 throw data.error("file", "\"" + name + "\" must be a path inside the earlier stage's output folder");
             }
-            return new PipelinePlan.StageData(null, null, null, format, fraction, skip, data,
-                    Integer.parseInt(m.group(1)), rel.normalize());
+            return new PipelinePlan.StageData(null, null, null, format, fraction, skip, data, stage,
+                    rel.normalize());
         }
         Path file = resolve(data.getString("train"));
         if (!Files.isRegularFile(file)) {

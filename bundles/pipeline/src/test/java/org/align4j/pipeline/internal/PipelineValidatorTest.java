@@ -548,5 +548,23 @@ class PipelineValidatorTest {
                 missing);
         String outside = error(twoStages("    data: { from: stage-0, file: a.jsonl, validation_file: ../b.jsonl }"));
         assertTrue(outside.contains("must be a path inside the earlier stage's output folder"), outside);
+
+        // from another earlier stage's output: a chain of rounds keeps one held-out set
+        plan = validate(file(twoStages("    data: { train: train.jsonl, validation_from: stage-0,"
+                + " validation_file: feedback/heldout/pairwise.jsonl }")), Map.of());
+        assertEquals(0, plan.stages().get(1).data.validationFromStage);
+        assertEquals(Path.of("feedback/heldout/pairwise.jsonl"), plan.stages().get(1).data.validationFile);
+        assertEquals(-1, validate(file(twoStages("    data: { train: train.jsonl, validation_file: held.jsonl }")),
+                Map.of()).stages().get(1).data.validationFromStage);
+        String alone = error(twoStages("    data: { train: train.jsonl, validation_from: stage-0 }"));
+        assertTrue(alone.startsWith(dir.resolve("x.yaml") + ": stages[1].data.validation_from: names the earlier"
+                + " stage whose output holds validation_file"), alone);
+        String later = error(twoStages("    data: { train: train.jsonl, validation_from: stage-1,"
+                + " validation_file: a.jsonl }"));
+        assertTrue(later.startsWith(dir.resolve("x.yaml") + ": stages[1].data.validation_from: \"stage-1\" is not an"
+                + " earlier stage"), later);
+        String up = error(twoStages("    data: { train: train.jsonl, validation_from: stage-0,"
+                + " validation_file: ../a.jsonl }"));
+        assertTrue(up.contains("must be a path inside the earlier stage's output folder"), up);
     }
 }
