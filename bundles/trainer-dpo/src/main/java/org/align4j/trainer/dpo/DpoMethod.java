@@ -43,7 +43,8 @@ import org.tensorflow.types.TInt32;
  * batch's chosen and rejected sequences into one {@code [2B, T]} forward pass (chosen rows first) and sums each
  * completion's token log-probabilities (completion and final {@code <eos>}; prompt and padding masked out); the
  * stage's {@link PreferenceLoss} turns the four sums into the loss and TRL's metrics ({@code rewards/chosen},
- * {@code rewards/accuracies}, ...).
+ * {@code rewards/accuracies}, ...). With {@code rpo_alpha > 0} the loss adds that times the chosen completions'
+ * negative log-likelihood per token (TRL's {@code rpo_alpha}, Pang et al. 2024), logged as {@code nll_loss}.
  *
  * <p>The reference's sums are computed once over the whole data before the first step
  * ({@code reference_logps: precompute}, the default: one frozen forward pass per pair instead of one per step), or
@@ -71,7 +72,12 @@ final class DpoMethod implements TrainingMethod {
     private Placeholder<TFloat32> mask; // [2B, T]: 1 where that token is one of the completion's
     private Placeholder<TFloat32> referenceFed; // [2B]: precomputed reference sums
     private Operand<TFloat32> referenceLogps; // [2B]: the reference's sums, computed in the graph
+    /** With {@code rpo_alpha}: the metric of the chosen completions' negative log-likelihood per token. */
+    static final String NLL_LOSS = "nll_loss";
+
     private LossResult result;
+    private Operand<TFloat32> loss; // the preference loss, plus rpo_alpha times the chosen answers' NLL
+    private Map<String, Operand<TFloat32>> metrics;
     private float[] referenceTrain; // per pair: chosen, rejected
     private float[] referenceValid;
     private long tokensPerStep;
@@ -115,11 +121,21 @@ final class DpoMethod implements TrainingMethod {
         referenceLogps = sums(tf, models.get(ModelSpec.REFERENCE)); // [2B]: run per step only with per-batch
         Operand<TFloat32> reference = cfg.precompute ? referenceFed : referenceLogps;
         Operand<TFloat32> counts = tf.reduceSum(mask, tf.constant(1)); // [2B]
+        Operand<TFloat32> chosenCounts = half(tf, counts, 0); // [B]
         result = lossFn.compute(tf, new PreferenceBatch(half(tf, policy, 0), half(tf, policy, 1),
-                half(tf, reference, 0), half(tf, reference, 1), cfg.beta, half(tf, counts, 0), half(tf, counts, 1)),
+                half(tf, reference, 0), half(tf, reference, 1), cfg.beta, chosenCounts, half(tf, counts, 1)),
                 lossSettings);
-        Objective o = Objective.minimize(result.loss());
-        result.metrics().forEach(o::metric);
+        metrics = new LinkedHashMap<>(result.metrics());
+        loss = result.loss();
+        if (cfg.rpoAlpha > 0) {
+            // the chosen completions' negative log-likelihood per token, over the batch's chosen tokens
+            Operand<TFloat32> nll = tf.math.div(tf.math.neg(tf.reduceSum(half(tf, policy, 0), tf.constant(0))),
+                    tf.math.maximum(tf.reduceSum(chosenCounts, tf.constant(0)), tf.constant(1f))); // []
+            loss = tf.math.add(loss, tf.math.mul(tf.constant(cfg.rpoAlpha), nll));
+            metrics.put(NLL_LOSS, nll);
+        }
+        Objective o = Objective.minimize(loss);
+        metrics.forEach(o::metric);
         return o;
     }
 
@@ -235,7 +251,7 @@ final class DpoMethod implements TrainingMethod {
         precompute(run); // an evaluation at step 0 comes before the first step
         int batch = cfg.loop.batch;
         int count = last ? valid.size() : Math.min(valid.size(), cfg.loop.evalBatches * batch);
-        List<String> names = new ArrayList<>(result.metrics().keySet());
+        List<String> names = new ArrayList<>(metrics.keySet());
         double[] sums = new double[names.size() + 1];
         for (int from = 0; from < count; from += batch) {
             int[] idx = new int[Math.min(count, from + batch) - from];
@@ -248,9 +264,9 @@ final class DpoMethod implements TrainingMethod {
                 if (cfg.precompute) {
                     f.floats(referenceFed, Shape.of(2L * idx.length), fed(referenceValid, idx));
                 }
-                Session.Runner runner = f.feed(run.session().runner()).fetch(result.loss());
+                Session.Runner runner = f.feed(run.session().runner()).fetch(loss);
                 for (String name : names) {
-                    runner.fetch(result.metrics().get(name));
+                    runner.fetch(metrics.get(name));
                 }
                 try (Result r = runner.run()) {
                     for (int k = 0; k <= names.size(); k++) { // each a mean over the part: weigh by its size

@@ -12,6 +12,8 @@ import org.align4j.training.LoopSettings;
  * reference_logps: precompute      # precompute: the reference's log-probabilities of every pair, once, before the
  *                                  # first step (one frozen forward pass over the data; none per step); per-batch:
  *                                  # a reference forward pass in every step
+ * rpo_alpha: 0                     # > 0: add this times the chosen answers' negative log-likelihood per token
+ *                                  # (RPO; TRL's rpo_alpha): the chosen answers are kept likely, not only preferred
  * compare: completions             # completions: each pair's whole completions; first-different-line: each
  *                                  # completion up to the end of the line where the two first part (the first step
  *                                  # that differs, not the lines that follow from it)
@@ -24,11 +26,12 @@ final class DpoSettings {
     final float beta;
     final boolean precompute;
     final boolean firstDifferentLine;
+    final float rpoAlpha;
     final int exactMatchSamples;
     final int exactMatchMaxTokens;
 
     DpoSettings(Settings s) {
-        loop = new LoopSettings(s, "loss", "beta", "reference_logps", "compare", "task", "exact_match");
+        loop = new LoopSettings(s, "loss", "beta", "reference_logps", "rpo_alpha", "compare", "task", "exact_match");
         beta = (float) s.getDouble("beta", 0.1, 1e-6, 1e6);
         String ref = s.getString("reference_logps", "precompute");
         if (!ref.equals("precompute") && !ref.equals("per-batch")) {
@@ -36,6 +39,7 @@ final class DpoSettings {
                     + ref + "\"");
         }
         precompute = ref.equals("precompute");
+        rpoAlpha = (float) s.getDouble("rpo_alpha", 0.0, 0.0, 1e6);
         String compare = s.getString("compare", "completions");
         if (!compare.equals("completions") && !compare.equals("first-different-line")) {
             throw s.error("compare", "expected completions (each pair's whole completions) or first-different-line"

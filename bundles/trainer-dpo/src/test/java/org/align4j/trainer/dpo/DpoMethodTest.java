@@ -220,6 +220,11 @@ class DpoMethodTest {
 
     private Run train(String mode, Path init, ModelConfig config, Tokenizer tok, List<DpoPair> train,
             List<DpoPair> valid, Path dir) throws Exception {
+        return train(mode, init, config, tok, train, valid, dir, Map.of());
+    }
+
+    private Run train(String mode, Path init, ModelConfig config, Tokenizer tok, List<DpoPair> train,
+            List<DpoPair> valid, Path dir, Map<String, Object> extra) throws Exception {
         Map<String, Object> stage = new LinkedHashMap<>();
         stage.put("trainer", "dpo");
         stage.put("steps", 3);
@@ -228,6 +233,7 @@ class DpoMethodTest {
         stage.put("reference_logps", mode);
         stage.put("optimizer", Map.of("name", "sgd", "lr", 0.5, "schedule", "constant"));
         stage.put("exact_match", Map.of("samples", 0));
+        stage.putAll(extra);
         Ctx ctx = new Ctx(dir, 21, tok, stage);
         DpoSettings cfg = new DpoSettings(ctx.settings());
         Watched method = new Watched(new DpoMethod(cfg, config, new StandardAttention(), new PlainDpo(),
@@ -306,6 +312,35 @@ class DpoMethodTest {
         for (int i = 0; i < 3; i++) {
             assertEquals(pre.losses.get(i), per.losses.get(i), 1e-5, "step " + (i + 1));
         }
+    }
+
+    @Test
+    void rpoAddsTheChosenAnswersNegativeLogLikelihoodPerToken() throws Exception {
+        Tokenizer tok = tokenizer();
+        ModelConfig config = ModelConfig.builder().vocabSize(tok.vocabSize()).layers(1).dModel(16).heads(2).ffn(32)
+                .context(24).initStd(0.2f).build();
+        Path init = folder(tmp.resolve("sft"), config, tok, 6);
+        Map<String, TensorData> initial = new SafetensorsWeightStore().load(init.resolve("model.safetensors"))
+                .tensors();
+        List<DpoPair> train = pairs(tok, 0, 6);
+        Run rpo = train("precompute", init, config, tok, train, pairs(tok, 6, 9), tmp.resolve("rpo"),
+                Map.of("rpo_alpha", 0.7));
+
+        // step 1: log 2 plus alpha times -sum(log p of the chosen tokens) / (number of chosen tokens), in double
+        List<org.align4j.api.data.TokenSequence> chosen = new ArrayList<>();
+        long tokens = 0;
+        for (DpoPair p : train) {
+            chosen.add(p.chosen);
+            tokens += java.util.stream.IntStream.range(0, p.chosen.length()).filter(p.chosen::inLoss).count();
+        }
+        double nll = -java.util.Arrays.stream(sums(config, initial, chosen)).sum() / tokens;
+        System.out.printf("rpo: step 1 loss %.6f, nll_loss %.6f; double-precision log 2 + 0.7 * %.6f%n",
+                rpo.losses.get(0), rpo.metrics.get(0).get(DpoMethod.NLL_LOSS), nll);
+        assertEquals(nll, rpo.metrics.get(0).get(DpoMethod.NLL_LOSS), 1e-5 * nll);
+        assertEquals(Math.log(2) + 0.7 * nll, rpo.losses.get(0), 1e-5 * (Math.log(2) + 0.7 * nll));
+        assertTrue(rpo.metrics.get(2).get(DpoMethod.NLL_LOSS) < nll, "the chosen answers became more likely");
+        // the held-out loss is the same sum
+        assertTrue(rpo.result.metrics().containsKey("eval_" + DpoMethod.NLL_LOSS), rpo.result.metrics().toString());
     }
 
     /** Stands in for the pipeline: records events, never stops. */
