@@ -145,6 +145,13 @@ public final class DpoTrainer implements Trainer {
         int[] left = {0};
         List<DpoPair> train = pairs(ctx.trainExamples(), tokenizer, config, cfg.firstDifferentLine, left);
         List<DpoPair> valid = pairs(ctx.validationExamples(), tokenizer, config, cfg.firstDifferentLine, left);
+        int trainPairs = train.size();
+        train = withoutHeldOutPrompts(train, valid);
+        if (train.size() < trainPairs) {
+            ctx.publish(ctx.event(TrainingEvent.Kind.MESSAGE).message(String.format("dpo: %,d training pairs left"
+                    + " out: their prompt is one of the held-out pairs' (held out means never trained on)",
+                    trainPairs - train.size())).build());
+        }
         if (train.isEmpty()) {
             throw ctx.settings().error("data", "dpo needs preference pairs (prompt, chosen, rejected): give the stage"
                     + " a data: section in that format, e.g. data: { from: stage-2, file: pairwise.jsonl }");
@@ -175,6 +182,21 @@ public final class DpoTrainer implements Trainer {
             if (completion(p.chosen) > config.context() || completion(p.rejected) > config.context()) {
                 left[0]++;
             } else {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** {@code train} without the pairs whose prompt is also a prompt of {@code valid}. */
+    static List<DpoPair> withoutHeldOutPrompts(List<DpoPair> train, List<DpoPair> valid) {
+        java.util.Set<String> held = new java.util.HashSet<>();
+        for (DpoPair p : valid) {
+            held.add(p.prompt);
+        }
+        List<DpoPair> out = new ArrayList<>(train.size());
+        for (DpoPair p : train) {
+            if (!held.contains(p.prompt)) {
                 out.add(p);
             }
         }

@@ -75,6 +75,20 @@ class DpoPairTest {
     }
 
     @Test
+    void pairsOfAHeldOutPromptAreNotTrainedOn() {
+        DpoPair a = DpoPair.of(new PairwiseExample("pairs.jsonl", 1, Content.text("Q: 1+1=?\n"), Content.text("A: 2"),
+                Content.text("A: 3"), OptionalDouble.empty()), TOK, false);
+        DpoPair b = DpoPair.of(new PairwiseExample("pairs.jsonl", 2, Content.text("Q: 2+2=?\n"), Content.text("A: 4"),
+                Content.text("A: 5"), OptionalDouble.empty()), TOK, false);
+        DpoPair b2 = DpoPair.of(new PairwiseExample("pairs.jsonl", 3, Content.text("Q: 2+2=?\n"), Content.text("A: 4"),
+                Content.text("A: 44"), OptionalDouble.empty()), TOK, false);
+        DpoPair heldB = DpoPair.of(new PairwiseExample("held.jsonl", 1, Content.text("Q: 2+2=?\n"),
+                Content.text("A: 4"), Content.text("A: 6"), OptionalDouble.empty()), TOK, false);
+        assertEquals(List.of(a), DpoTrainer.withoutHeldOutPrompts(List.of(a, b, b2), List.of(heldB)));
+        assertEquals(List.of(a, b, b2), DpoTrainer.withoutHeldOutPrompts(List.of(a, b, b2), List.of()));
+    }
+
+    @Test
     void compareIsCheckedByName() {
         Settings ok = Settings.of("p.yaml", Map.of("compare", "first-different-line", "steps", 1, "batch", 1,
                 "optimizer", Map.of("name", "adamw", "lr", 1e-5)));
