@@ -104,13 +104,21 @@ final class DistributionRuns {
     /** Runs {@code bin/align4j <command> [args]} as {@link #generate} does, for any command. */
     static Ended command(Path dir, String name, long seconds, String command, String... args) throws IOException,
             InterruptedException {
+        return commandWithOptions(dir, name, seconds, "", command, args);
+    }
+
+    /** {@link #command(Path, String, long, String, String...)} with more JVM options ({@code -Dx=y ...}). */
+    static Ended commandWithOptions(Path dir, String name, long seconds, String jvmOptions, String command,
+            String... args)
+            throws IOException, InterruptedException {
         Path dist = Align4jOptions.distribution();
         List<String> cmd = new ArrayList<>(List.of(dist.resolve("bin/align4j").toString(), command));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("ALIGN4J_OPTS", "-Xmx1g -Dalign4j.tensorflow.intraOpThreads=1"
                 + " -Dalign4j.tensorflow.interOpThreads=1"
-                + " -Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir"));
+                + " -Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir") + " "
+                + jvmOptions);
         pb.environment().put("ALIGN4J_DATA", dir.resolve("data").toString());
         Path out = dir.resolve(name + ".out");
         Path err = dir.resolve(name + ".err");
