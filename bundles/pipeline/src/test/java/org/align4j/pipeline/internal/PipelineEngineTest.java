@@ -219,6 +219,28 @@ class PipelineEngineTest {
     }
 
     @Test
+    void heldOutExamplesComeFromTheOutputOfTheStageValidationFromNames() throws Exception {
+        registry.addUnnamed(org.align4j.api.data.StructuredDatasets.class,
+                new org.align4j.data.StructuredDatasetsImpl());
+        Path train = dir.resolve("train.jsonl");
+        Files.writeString(train, "{\"prompt\": \"1+1=\", \"completion\": \"2\"}\n"
+                + "{\"prompt\": \"2+2=\", \"completion\": \"4\"}\n");
+        // the fake trainer's output folder is <stage>/final: stage 0's holds the held-out file when stage 1 starts
+        Path out0 = Files.createDirectories(dir.resolve("runs/tiny/stage-0-pretrain/final"));
+        Files.writeString(out0.resolve("held.jsonl"), "{\"prompt\": \"3+3=\", \"completion\": \"6\"}\n");
+        Path f = pipeline(GENERATE, "  - { trainer: pretrain, loss: causal-lm, optimizer: adamw, steps: 2,",
+                "      data: { train: '" + train + "', validation_from: stage-0, validation_file: held.jsonl } }");
+        RunOutcome out = engine.run(f, Map.of());
+        assertEquals(0, out.exitCode(), log.toString());
+        TrainingContext c1 = contexts.get(1);
+        assertEquals(2, c1.trainExamples().size());
+        assertEquals(1, c1.validationExamples().size());
+        assertEquals(out0.resolve("held.jsonl").toString(), c1.validationExamples().get(0).source());
+        assertTrue(events.stream().anyMatch(e -> e.kind() == Kind.MESSAGE && e.message().equals(
+                "stage 1:pretrain held-out data: 1 examples from " + out0.resolve("held.jsonl"))), events.toString());
+    }
+
+    @Test
     void malformedLinesAreSkippedOnRequestCountedAndShownOnce() throws Exception {
         Path corpus = dir.resolve("corpus.jsonl");
         Files.writeString(corpus, "{\"text\": \"a b\"}\nnot json\n{\"text\": \"c d\"}\n{\"other\": 1}\n"
