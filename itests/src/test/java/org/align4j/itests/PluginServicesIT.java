@@ -108,7 +108,7 @@ public class PluginServicesIT {
         assertEquals(Set.of("huber", "mse"), names(org.align4j.api.loss.PointwiseLoss.class));
         assertEquals(Set.of("outcome", "step-binary", "step-cross-entropy", "step-single-logit"),
                 names(org.align4j.api.loss.ProcessLoss.class));
-        assertEquals(Set.of("dpo", "dpo-hinge", "ipo", "robust-dpo"),
+        assertEquals(Set.of("dpo", "dpo-hinge", "dpop", "ipo", "robust-dpo"),
                 names(org.align4j.api.loss.PreferenceLoss.class));
         for (Class<?> single : List.of(TransformerFactory.class, WeightStore.class, CheckpointStore.class,
                 TextDatasets.class, PipelineRunner.class, org.align4j.api.data.StructuredDatasets.class,

@@ -7,7 +7,7 @@ import org.align4j.training.LoopSettings;
  * The settings of a {@code dpo} stage: the loop's keys ({@link LoopSettings}) plus
  *
  * <pre>
- * loss: dpo                        # a PreferenceLoss: dpo, ipo, dpo-hinge, robust-dpo (and its own options)
+ * loss: dpo                        # a PreferenceLoss: dpo, ipo, dpo-hinge, robust-dpo, dpop (and its own options)
  * beta: 0.1                        # the strength of the implicit KL constraint to the reference
  * reference_logps: precompute      # precompute: the reference's log-probabilities of every pair, once, before the
  *                                  # first step (one frozen forward pass over the data; none per step); per-batch:

@@ -49,7 +49,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  *     init: stage-1                 # the SFT model: the policy and (unless init: { reference: ... }) the reference
  *     data: { from: stage-2, file: pairwise.jsonl, validation_file: heldout/pairwise.jsonl }
  *     task: arithmetic              # its verifier judges the held-out answers
- *     loss: dpo                     # or { name: ipo }, { name: dpo, label_smoothing: 0.1 }, dpo-hinge, robust-dpo
+ *     loss: dpo                     # or { name: ipo }, { name: dpo, label_smoothing: 0.1 }, dpo-hinge,
+ *                                   #   robust-dpo, { name: dpop, lambda: 50 }
  *     beta: 0.1
  *     optimizer: { name: adamw, lr: 1.0e-5, warmup: 20, schedule: cosine, clip_norm: 1.0 }
  *     steps: 200
@@ -157,8 +158,8 @@ public final class DpoTrainer implements Trainer {
                     + " a data: section in that format, e.g. data: { from: stage-2, file: pairwise.jsonl }");
         }
         ctx.publish(ctx.event(TrainingEvent.Kind.MESSAGE).message(String.format(
-                "dpo: loss %s, beta %s, comparing %s, reference log-probabilities %s; %s, %,d parameters from %s (reference from"
-                        + " %s, frozen); %,d training and %,d held-out pairs%s; %s", lossName, cfg.beta,
+                "dpo: loss %s, beta %s, comparing %s, reference log-probabilities %s; %s, %,d parameters from %s"
+                        + " (reference from %s, frozen); %,d training and %,d held-out pairs%s; %s", lossName, cfg.beta,
                 cfg.firstDifferentLine ? "the first line where chosen and rejected part" : "whole completions",
                 cfg.precompute ? "precomputed once" : "per batch", config, config.parameterCount(), init,
                 referenceInit, train.size(), valid.size(), judge == null ? "" : "; answers judged by task "
