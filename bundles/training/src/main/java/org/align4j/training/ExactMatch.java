@@ -1,7 +1,11 @@
 package org.align4j.training;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.align4j.api.attention.AttentionKernel;
 import org.align4j.api.generate.Completion;
@@ -115,14 +119,14 @@ public final class ExactMatch {
 
     /** {@link #answer}, its metrics added to {@code metrics} and a line for the run's log. */
     public void evaluate(StageRun run, long step, String model, ModelConfig config, AttentionKernel kernel,
-            List<Question> questions, java.util.Map<String, Double> metrics) {
+            List<Question> questions, Map<String, Double> metrics) {
         Outcome o = answer(run, model, config, kernel, questions);
         int n = o.answers.size();
         metrics.put(EVAL_EXACT_MATCH, n == 0 ? 0.0 : (double) o.right / n);
         if (task != null) {
             metrics.put(EVAL_STEPS_CORRECT, n == 0 ? 0.0 : (double) o.allSteps / n);
         }
-        java.nio.file.Path file = write(run, step, questions, o);
+        Path file = write(run, step, questions, o);
         run.message(step, String.format("held-out exact match at step %d: %d of %d (%.1f%%)%s; answers in %s", step,
                 o.right, n, 100.0 * o.right / Math.max(1, n), task == null ? " (answers equal to the reference)"
                         : " (final answers judged by the task's verifier; " + o.allSteps
@@ -131,12 +135,11 @@ public final class ExactMatch {
 
     /**
      * The answers of one evaluation, one JSON line per question ({@code prompt}, {@code answer}, {@code right} and,
-     * with a task, {@code all_steps_right}), to {@code <stage>/exact-match/step-<step>.jsonl}: written to a
-     * temporary file and renamed, so a file there is whole.
+     * with a task, {@code all_steps_right}), to {@code <stage>/exact-match/step-<step>.jsonl}, whole
+     * ({@link Json#write}).
      */
-    private java.nio.file.Path write(StageRun run, long step, List<Question> questions, Outcome o) {
-        java.nio.file.Path dir = run.context().workDir().resolve("exact-match");
-        java.nio.file.Path file = dir.resolve("step-" + step + ".jsonl");
+    private Path write(StageRun run, long step, List<Question> questions, Outcome o) {
+        Path file = run.context().workDir().resolve("exact-match").resolve("step-" + step + ".jsonl");
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < o.answers.size(); i++) {
             b.append("{\"prompt\":").append(Json.string(questions.get(i).prompt)).append(",\"answer\":")
@@ -147,13 +150,9 @@ public final class ExactMatch {
             b.append("}\n");
         }
         try {
-            java.nio.file.Files.createDirectories(dir);
-            java.nio.file.Path tmp = java.nio.file.Files.createTempFile(dir, "step-" + step, ".tmp");
-            java.nio.file.Files.writeString(tmp, b, java.nio.charset.StandardCharsets.UTF_8);
-            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("could not write the held-out answers to " + file, e);
+            Json.write(file, b);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the held-out answers to " + file, e);
         }
         return file;
     }

@@ -1,12 +1,36 @@
 package org.align4j.training;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
 /**
- * The two JSON literals the JSONL files stages write need (feedback, best-of-N).
+ * The two JSON literals the JSONL files stages write need (feedback, best-of-N), and writing such a file whole.
  *
  * @since 1.1
  */
 public final class Json {
     private Json() {
+    }
+
+    /**
+     * Writes {@code text} (JSON lines) to {@code file}, its folder created if need be, through a temporary file
+     * beside it renamed into place: a reader never sees it half written, and a failed write leaves no temporary file.
+     *
+     * @since 1.2
+     */
+    public static void write(Path file, CharSequence text) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+        try {
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     /**

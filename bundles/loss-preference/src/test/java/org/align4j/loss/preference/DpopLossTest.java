@@ -50,11 +50,7 @@ class DpopLossTest {
     }
 
     private void check(Batch b, double lambda, Settings settings, String what) {
-        Run run = run(loss, b, settings);
-        Reference ref = reference(b, lambda);
-        MAX.loss(ref.loss(Harness.toDouble(b.pc), Harness.toDouble(b.pr)), run.loss, 1e-5, what);
-        MAX.metrics(b, run, 1e-5, what);
-        MAX.gradient(b, run, ref, 1e-5, what);
+        MAX.check(loss, b, settings, reference(b, lambda), what);
     }
 
     @Test

@@ -249,6 +249,18 @@ final class Harness {
             assertTrue(e <= tol, what + ": ||grad - fd|| / ||fd|| = " + e);
         }
 
+        /**
+         * {@code loss} on {@code b} (built with {@code settings}, or without when null) against {@code reference}:
+         * the loss, TRL's metrics (on the summed log-probs, whatever the loss normalises) and the gradient, each to a
+         * relative 1e-5.
+         */
+        void check(PreferenceLoss loss, Batch b, Settings settings, Reference reference, String what) {
+            Run run = run(loss, b, settings);
+            loss(reference.loss(toDouble(b.pc), toDouble(b.pr)), run.loss, 1e-5, what);
+            metrics(b, run, 1e-5, what);
+            gradient(b, run, reference, 1e-5, what);
+        }
+
         void print() {
             System.out.printf("%s: max rel err loss %.2e, metrics %.2e, gradient (norm-wise vs central differences)"
                     + " %.2e%n", name, loss, metrics, gradient);

@@ -56,11 +56,7 @@ class RobustDpoLossTest {
     }
 
     private void check(Batch b, double eps, Settings settings, String what) {
-        Run run = run(loss, b, settings);
-        Reference ref = reference(b, eps);
-        MAX.loss(ref.loss(Harness.toDouble(b.pc), Harness.toDouble(b.pr)), run.loss, 1e-5, what);
-        MAX.metrics(b, run, 1e-5, what);
-        MAX.gradient(b, run, ref, 1e-5, what);
+        MAX.check(loss, b, settings, reference(b, eps), what);
     }
 
     @ParameterizedTest

@@ -1,11 +1,7 @@
 package org.align4j.best.of.n;
 
 import java.io.IOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -238,22 +234,14 @@ public final class BestOfNStage implements Trainer {
         }
     }
 
-    /** {@code best.jsonl}: one prompt-completion example per prompt, through a temporary file renamed into place. */
+    /** {@code best.jsonl}: one prompt-completion example per prompt, written whole ({@link Json#write}). */
     static void write(Path folder, List<String> prompts, List<String> best) throws IOException {
-        Files.createDirectories(folder);
-        Path tmp = Files.createTempFile(folder, "best", ".tmp");
-        try {
-            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                for (int i = 0; i < prompts.size(); i++) {
-                    w.write("{\"prompt\": " + Json.string(prompts.get(i)) + ", \"completion\": "
-                            + Json.string(best.get(i)) + "}\n");
-                }
-            }
-            Files.move(tmp, folder.resolve("best.jsonl"), StandardCopyOption.REPLACE_EXISTING,
-                    StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < prompts.size(); i++) {
+            b.append("{\"prompt\": ").append(Json.string(prompts.get(i))).append(", \"completion\": ")
+                    .append(Json.string(best.get(i))).append("}\n");
         }
+        Json.write(folder.resolve("best.jsonl"), b);
     }
 
     private static void message(TrainingContext ctx, String text) {
