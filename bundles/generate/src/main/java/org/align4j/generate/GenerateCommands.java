@@ -212,19 +212,12 @@ public final class GenerateCommands {
             batch.add(new PromptCompletion(o.prompt, cut(t, o.stops)));
         }
         RewardModels.Lease lease;
-        // a reward bundle dropped into deploy/ registers a moment after the framework starts: wait for it
-        long deadline = System.nanoTime() + WAIT_MILLIS * 1_000_000L;
-        while (true) {
-            try {
-                lease = r.lease(o.reward, java.util.Optional.ofNullable(o.rewardVersion));
-                break;
-            } catch (RewardModelException none) {
-                if (System.nanoTime() >= deadline) {
-                    throw new IOException("--reward " + o.reward + ": " + none.getMessage() + " (waited "
-                            + WAIT_MILLIS / 1000 + " s for it to register)", none);
-                }
-                Thread.sleep(100);
-            }
+        try {
+            lease = r.awaitLease(o.reward, java.util.Optional.ofNullable(o.rewardVersion),
+                    java.time.Duration.ofMillis(WAIT_MILLIS));
+        } catch (RewardModelException none) {
+            throw new IOException("--reward " + o.reward + ": " + none.getMessage() + " (waited " + WAIT_MILLIS / 1000
+                    + " s for it to register)", none);
         }
         Scored scored;
         try {

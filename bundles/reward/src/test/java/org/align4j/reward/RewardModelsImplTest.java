@@ -161,6 +161,38 @@ class RewardModelsImplTest {
     }
 
     @Test
+    void awaitLeaseWaitsForAModelThatRegistersLater() throws Exception {
+        Context c = new Context();
+        RewardModelsImpl impl = new RewardModelsImpl(c.context, config("30s", 2));
+        try {
+            Thread late = new Thread(() -> {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                c.register("late-rm", "1", batch -> RewardScores.of(7f));
+            });
+            late.start();
+            long start = System.nanoTime();
+            RewardModels.Lease lease = impl.awaitLease("late-rm", Optional.empty(), java.time.Duration.ofSeconds(30));
+            assertTrue(System.nanoTime() - start >= 250_000_000L, "it waited for the registration");
+            assertArrayEquals(new float[] {7f}, lease.score(BATCH).scores().scores());
+            late.join();
+
+            // none registers: the lease's own error, after the wait
+            start = System.nanoTime();
+            RewardModelException e = assertThrows(RewardModelException.class,
+                    () -> impl.awaitLease("never", Optional.empty(), java.time.Duration.ofMillis(300)));
+            assertTrue(System.nanoTime() - start >= 300_000_000L, "it waited the whole time");
+            assertTrue(e.getMessage().startsWith("no reward model named \"never\" (registered: late-rm 1"),
+                    e.getMessage());
+        } finally {
+            impl.deactivate();
+        }
+    }
+
+    @Test
     void aBadConfigurationSaysWhichKey() {
         Context c = new Context();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -67,6 +67,28 @@ public interface RewardModels {
     Lease lease(String name, Optional<String> version, Duration timeout, int retries) throws RewardModelException;
 
     /**
+     * {@link #lease(String, Optional)}, waiting up to {@code wait} for a matching service to register (a reward
+     * bundle dropped into {@code deploy/}, or deployed by an earlier stage, registers a moment later).
+     *
+     * @throws RewardModelException as {@link #lease(String, Optional)}, when none matches after {@code wait}
+     * @since 2.2
+     */
+    default Lease awaitLease(String name, Optional<String> version, Duration wait)
+            throws RewardModelException, InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            try {
+                return lease(name, version);
+            } catch (RewardModelException none) {
+                if (System.nanoTime() - deadline >= 0) {
+                    throw none;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    /**
      * The registered reward models whose service properties match {@code ldapFilter} (every version; {@code null}
      * or empty for all), sorted by name, then newest version first.
      *

@@ -8,7 +8,7 @@
  * {@link RewardModelException} are new.
  */
 @Export
-@Version("2.1.0")
+@Version("2.2.0")
 package org.align4j.api.reward;
 
 import org.osgi.annotation.bundle.Export;

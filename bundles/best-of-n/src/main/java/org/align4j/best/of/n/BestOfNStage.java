@@ -212,25 +212,13 @@ public final class BestOfNStage implements Trainer {
 
     /** The lease, once the reward model is registered (waiting up to {@code wait} seconds for it). */
     private RewardModels.Lease lease(TrainingContext ctx, BestOfNSettings cfg) throws Exception {
-        long deadline = System.nanoTime() + cfg.waitSeconds * 1_000_000_000L;
-        while (true) {
-            try {
-                RewardModels.Lease l = rewards.lease(cfg.reward, cfg.version);
-                if (l.current().isPresent()) {
-                    return l;
-                }
-            } catch (RewardModelException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                throw ctx.settings().error("reward_model", "no reward model \"" + cfg.reward + "\"" + cfg.version.map(v
-                        -> " version " + v).orElse("") + " was registered within " + cfg.waitSeconds + " s"
-                        + " (registered: " + rewards.models(null) + "); drop its bundle into deploy/ or add a"
-                        + " package-reward stage with deploy: true before this one");
-            }
-            Thread.sleep(200);
+        try {
+            return rewards.awaitLease(cfg.reward, cfg.version, java.time.Duration.ofSeconds(cfg.waitSeconds));
+        } catch (RewardModelException none) {
+            throw ctx.settings().error("reward_model", "no reward model \"" + cfg.reward + "\"" + cfg.version.map(v
+                    -> " version " + v).orElse("") + " was registered within " + cfg.waitSeconds + " s"
+                    + " (registered: " + rewards.models(null) + "); drop its bundle into deploy/ or add a"
+                    + " package-reward stage with deploy: true before this one");
         }
     }
 
