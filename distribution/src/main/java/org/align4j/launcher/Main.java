@@ -65,17 +65,20 @@ public final class Main {
         Map<String, String> props = frameworkProperties(home);
         switch (command) {
             case "run":
+            case "check":
                 if (args.length < 2) {
-                    System.err.println("align4j run: which pipeline file? e.g. align4j run examples/pretrain.yaml");
+                    System.err.println("align4j " + command + ": which pipeline file? e.g. align4j " + command
+                            + " examples/pretrain.yaml");
                     System.exit(2);
                 }
                 Path file = Paths.get(args[1]).toAbsolutePath().normalize();
                 if (!Files.isRegularFile(file)) {
-                    System.err.println("align4j run: " + args[1] + ": no such file (working directory: "
+                    System.err.println("align4j " + command + ": " + args[1] + ": no such file (working directory: "
                             + Paths.get("").toAbsolutePath() + ")");
                     System.exit(2);
                 }
                 props.put("align4j.run.file", file.toString());
+                props.put("align4j.run.check", String.valueOf(command.equals("check")));
                 props.put("align4j.run.overrides",
                         Arrays.stream(args, 2, args.length).collect(Collectors.joining(";")));
                 props.put("gosh.args", "--nointeractive --noshutdown");
@@ -179,6 +182,7 @@ public final class Main {
 
     private static void usage() {
         System.err.println("usage: align4j run <pipeline.yaml> [key=value ...]   run a pipeline headless\n"
+                + "       align4j check <pipeline.yaml> [key=value ...] check it as run does first; run nothing\n"
                 + "       align4j generate <model-folder> \"<prompt>\" [--max-tokens N] [--temperature X] [--top-k N]\n"
                 + "                        [--top-p X] [--repetition-penalty X] [--samples N] [--seed N] [--stop S]\n"
                 + "                                                     continue a prompt (align4j generate --help)\n"

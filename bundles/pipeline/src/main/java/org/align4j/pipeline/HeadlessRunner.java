@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 import org.align4j.pipeline.internal.Overrides;
+import org.align4j.pipeline.internal.PipelinePlan;
 import org.align4j.pipeline.internal.RunControl;
 import org.align4j.pipeline.internal.RunFailure;
 import org.align4j.pipeline.internal.RunOutcome;
@@ -24,8 +25,9 @@ import org.osgi.util.tracker.ServiceTracker;
  * Headless mode: when the framework property {@value #FILE} names a pipeline file, runs it once the framework has
  * started (in a thread of its own), prints how it ended, sets the system property {@value #EXIT_CODE} (0 completed,
  * 1 failed, 2 invalid pipeline file, 3 stopped; see {@link RunOutcome}) and stops the framework. Framework properties:
- * {@value #OVERRIDES} ({@code ;}-separated {@code key=value}) and {@value #DEBUG} ({@code true} prints the stack
- * trace of a failure, not just its message).
+ * {@value #OVERRIDES} ({@code ;}-separated {@code key=value}), {@value #DEBUG} ({@code true} prints the stack
+ * trace of a failure, not just its message) and {@value #CHECK} ({@code true} checks the file as a run would before
+ * it starts, prints its stages and runs nothing: exit code 0 valid, 2 invalid).
  *
  * <p>The runner is tracked rather than referenced, so this component (and its one run) outlives a restart of the
  * runner component; if the runner does not appear within {@value #RUNNER_WAIT_SECONDS} s the run fails with a
@@ -36,6 +38,8 @@ public final class HeadlessRunner {
     public static final String FILE = "align4j.run.file";
     public static final String OVERRIDES = "align4j.run.overrides";
     public static final String DEBUG = "align4j.debug";
+    /** {@code true}: check the file ({@code align4j check}) and run nothing. */
+    public static final String CHECK = "align4j.run.check";
     public static final String EXIT_CODE = "align4j.exit.code";
     static final int RUNNER_WAIT_SECONDS = 60;
     private static final long JOIN_MILLIS = 120_000;
@@ -85,10 +89,16 @@ public final class HeadlessRunner {
                         + " (org.apache.felix.configadmin) installed and started");
             }
             Map<String, String> overrides = Overrides.parse(context.getProperty(OVERRIDES), ";");
-            RunOutcome outcome = runs.execute(Path.of(file), overrides);
-            out.print(outcome);
-            out.flush();
-            code = outcome.exitCode();
+            if (Boolean.parseBoolean(context.getProperty(CHECK))) {
+                out.println(checked(runs.check(Path.of(file), overrides)));
+                out.flush();
+                code = 0;
+            } else {
+                RunOutcome outcome = runs.execute(Path.of(file), overrides);
+                out.print(outcome);
+                out.flush();
+                code = outcome.exitCode();
+            }
         } catch (InterruptedException e) {
             err.println("align4j: the framework stopped before the run started");
             code = RunOutcome.EXIT_STOPPED;
@@ -107,6 +117,18 @@ public final class HeadlessRunner {
         } catch (BundleException | IllegalStateException | SecurityException e) {
             err.println("align4j: could not stop the framework: " + e.getMessage());
         }
+    }
+
+    /** What {@code align4j check} prints for a valid file: the run, its folder and its stages. */
+    static String checked(PipelinePlan plan) {
+        StringBuilder b = new StringBuilder();
+        b.append(plan.source()).append(": valid. Run ").append(plan.name()).append(" (seed ").append(plan.seed())
+                .append(") in ").append(plan.workDir()).append(", ").append(plan.stages().size())
+                .append(plan.stages().size() == 1 ? " stage:" : " stages:");
+        for (PipelinePlan.Stage s : plan.stages()) {
+            b.append("\n  ").append(s.label()).append(" -> ").append(s.dir());
+        }
+        return b.toString();
     }
 
     @Deactivate

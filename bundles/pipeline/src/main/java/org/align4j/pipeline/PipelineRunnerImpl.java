@@ -13,6 +13,7 @@ import org.align4j.api.pipeline.PipelineRunner;
 import org.align4j.api.train.Trainer;
 import org.align4j.pipeline.internal.EventBus;
 import org.align4j.pipeline.internal.PipelineEngine;
+import org.align4j.pipeline.internal.PipelinePlan;
 import org.align4j.pipeline.internal.PluginInfo;
 import org.align4j.pipeline.internal.RunControl;
 import org.align4j.pipeline.internal.RunFailure;
@@ -132,6 +133,11 @@ public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
     @Override
     public RunOutcome execute(Path file, Map<String, String> overrides) throws RunFailure {
         return engine.run(file, overrides);
+    }
+
+    @Override
+    public PipelinePlan check(Path file, Map<String, String> overrides) {
+        return engine.check(file, overrides);
     }
 
     @Override

@@ -69,6 +69,19 @@ public final class PipelineEngine {
         }
     }
 
+    /**
+     * Reads and checks {@code file} as {@link #run} does before it runs anything (every key, file and plugin name,
+     * each trainer's own check of its stage), and runs nothing: no data is read or generated, no folder is made.
+     *
+     * @throws org.align4j.api.pipeline.SettingsException when the file is invalid
+     */
+    public PipelinePlan check(Path file, Map<String, String> overrides) {
+        Settings settings = PipelineFile.read(file, overrides);
+        try (Plugins p = plugins.get()) {
+            return new PipelineValidator(p, trainers, options.pluginWait, options.baseDir).validate(settings);
+        }
+    }
+
     private synchronized RunState register(PipelinePlan plan) {
         for (RunState r : runs.values()) {
             if (r.name().equals(plan.name()) || r.workDir().equals(plan.workDir())) {

@@ -14,6 +14,9 @@ public interface RunControl {
     /** Runs a pipeline file in the calling thread; see {@link PipelineEngine#run}. */
     RunOutcome execute(Path file, Map<String, String> overrides) throws RunFailure;
 
+    /** Checks a pipeline file without running it; see {@link PipelineEngine#check}. */
+    PipelinePlan check(Path file, Map<String, String> overrides);
+
     /** Asks {@code run} (all when {@code null}) to stop; returns the runs asked. */
     List<String> stopRuns(String run, String reason);
 

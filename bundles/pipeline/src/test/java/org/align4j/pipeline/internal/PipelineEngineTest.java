@@ -22,6 +22,7 @@ import org.align4j.api.data.TextDatasets;
 import org.align4j.api.metrics.MetricNames;
 import org.align4j.api.metrics.TrainingEvent;
 import org.align4j.api.metrics.TrainingEvent.Kind;
+import org.align4j.api.pipeline.SettingsException;
 import org.align4j.api.train.Trainer;
 import org.align4j.api.train.TrainingContext;
 import org.align4j.api.train.TrainingResult;
@@ -349,6 +350,31 @@ class PipelineEngineTest {
         assertThrows(org.align4j.api.pipeline.SettingsException.class, () -> engine.run(f, o));
         assertTrue(events.isEmpty());
         assertFalse(Files.exists(dir.resolve("runs")));
+    }
+
+    @Test
+    void checkingAFileValidatesItAsARunWouldAndRunsNothing() throws Exception {
+        Path f = pipeline(GENERATE, "  - { trainer: pretrain, loss: causal-lm, optimizer: adamw, steps: 3 }");
+        PipelinePlan plan = engine.check(f, Map.of("run.seed", "9"));
+        assertEquals("tiny", plan.name());
+        assertEquals(9, plan.seed());
+        assertEquals(dir.resolve("runs/tiny"), plan.workDir());
+        assertEquals(List.of("0:pretrain", "1:pretrain"), plan.stages().stream().map(PipelinePlan.Stage::label)
+                .collect(java.util.stream.Collectors.toList()));
+        assertEquals(dir.resolve("runs/tiny/stage-1-pretrain"), plan.stages().get(1).dir());
+        // no data generated, no tokenizer trained, no trainer called, no event, no folder
+        assertTrue(generator.calls.isEmpty());
+        assertTrue(contexts.isEmpty());
+        assertTrue(events.isEmpty());
+        assertFalse(Files.exists(dir.resolve("runs")));
+        assertTrue(engine.running().isEmpty());
+
+        // what run refuses, check refuses with the same message
+        Map<String, String> o = Map.of("stages[1].loss", "causal-lmm");
+        SettingsException checked = assertThrows(SettingsException.class, () -> engine.check(f, o));
+        SettingsException ran = assertThrows(SettingsException.class, () -> engine.run(f, o));
+        assertEquals(ran.getMessage(), checked.getMessage());
+        assertTrue(checked.getMessage().contains("causal-lmm"), checked.getMessage());
     }
 
     @Test
