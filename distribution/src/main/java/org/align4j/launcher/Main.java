@@ -104,6 +104,7 @@ public final class Main {
                             + " (align4j generate --help lists the options)");
                     System.exit(2);
                 }
+                props.put("align4j.generate.command", "best-of-n"); // its messages start "align4j best-of-n: "
                 // generate with --reward, 8 samples unless -n says otherwise
                 props.put("align4j.generate.args", String.join(GENERATE_SEPARATOR, "--samples", "8")
                         + GENERATE_SEPARATOR + String.join(GENERATE_SEPARATOR, Arrays.asList(args).subList(1,

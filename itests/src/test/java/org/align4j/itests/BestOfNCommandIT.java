@@ -113,7 +113,8 @@ public class BestOfNCommandIT {
         Ended none = commandWithOptions(dir, "best-of-n-missing", SECONDS, "-Dfelix.fileinstall.dir=" + deploy, "best-of-n",
                 policy.toString(), "--reward", "no-such-rm", "-n", "2", "--max-tokens", "2", "3+4=");
         assertNotEquals(none.toString(), 0, none.exit());
-        assertTrue(none.toString(), none.err().contains("--reward no-such-rm: no reward model named \"no-such-rm\"")
+        assertTrue(none.toString(), none.err().contains("align4j best-of-n: --reward no-such-rm: no reward model"
+                + " named \"no-such-rm\"")
                 && none.err().contains("cli-rm 1.2") && none.err().contains("(waited 30 s for it to register)"));
         assertFalse(none.toString(), STACK.matcher(none.err()).find());
     }

@@ -18,7 +18,9 @@ import org.osgi.util.tracker.ServiceTracker;
  * {@code bin/align4j generate <model-folder> "<prompt>" [options]}: when the framework property {@value #ARGS} holds
  * the arguments (separated by U+001F, as the launcher writes them), runs {@link GenerateCommands} once the framework
  * has started, prints the text on standard output (warnings and errors on standard error), sets the system property
- * {@value #EXIT_CODE} (0 done, 1 failed, 2 bad command line) and stops the framework.
+ * {@value #EXIT_CODE} (0 done, 1 failed, 2 bad command line) and stops the framework. Messages start with the
+ * command the user typed, the framework property {@value #COMMAND} ({@code generate} unless the launcher says
+ * {@code best-of-n}).
  */
 @Component(immediate = true)
 public final class HeadlessGenerate {
@@ -26,6 +28,8 @@ public final class HeadlessGenerate {
     public static final String SEPARATOR = "\u001f";
     public static final String EXIT_CODE = "align4j.exit.code";
     public static final String DEBUG = "align4j.debug";
+    /** The command the user typed: {@code generate} (the default) or {@code best-of-n}. */
+    public static final String COMMAND = "align4j.generate.command";
     static final long WAIT_MILLIS = 60_000;
 
     private final BundleContext context;
@@ -63,6 +67,8 @@ public final class HeadlessGenerate {
     private void main(String[] args) {
         PrintStream out = System.out;
         PrintStream err = System.err;
+        String command = context.getProperty(COMMAND);
+        String prefix = "align4j " + (command == null || command.isBlank() ? "generate" : command.trim()) + ": ";
         int code;
         try {
             GenerateOptions o = GenerateOptions.parse(Arrays.asList(args));
@@ -77,20 +83,20 @@ public final class HeadlessGenerate {
                             + " s: it needs the model bundle's services (TransformerFactory, WeightStore) and the"
                             + " TensorFlow runtime, installed and started");
                 }
-                out.print(c.execute(o, w -> err.println("align4j generate: warning: " + w)));
+                out.print(c.execute(o, w -> err.println(prefix + "warning: " + w)));
                 out.flush();
                 code = 0;
             }
         } catch (GenerateOptions.UsageException e) {
-            err.println("align4j generate: " + e.getMessage());
+            err.println(prefix + e.getMessage());
             err.println(GenerateOptions.USAGE);
             code = 2;
         } catch (InterruptedException e) {
-            err.println("align4j generate: the framework stopped first");
+            err.println(prefix + "the framework stopped first");
             code = 1;
             Thread.currentThread().interrupt();
         } catch (Exception | LinkageError e) {
-            err.println("align4j generate: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            err.println(prefix + (e.getMessage() == null ? e.toString() : e.getMessage()));
             if (Boolean.parseBoolean(context.getProperty(DEBUG))) {
                 e.printStackTrace(err);
             }
@@ -101,7 +107,7 @@ public final class HeadlessGenerate {
         try {
             context.getBundle(0).stop();
         } catch (BundleException | IllegalStateException | SecurityException e) {
-            err.println("align4j generate: could not stop the framework: " + e.getMessage());
+            err.println(prefix + "could not stop the framework: " + e.getMessage());
         }
     }
 
