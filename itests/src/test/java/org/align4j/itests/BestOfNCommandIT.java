@@ -50,27 +50,13 @@ public class BestOfNCommandIT {
         }
         Files.write(dir.resolve("pairs.jsonl"), pairs);
         Path file = dir.resolve("pipeline.yaml");
-        Files.writeString(file, String.join("\n",
-                "run: { name: tiny-rm, workdir: '" + dir.resolve("run") + "', seed: 5 }",
-                "model: { layers: 1, d_model: 32, heads: 2, context: 16 }",
-                "data:",
-                "  generate: { name: arithmetic, count: 1500, max_operand: 9 }",
-                "  validation_fraction: 0.1",
-                "  tokenizer: { type: bpe, vocab: 300 }",
-                "stages:",
-                "  - trainer: pretrain",
-                "    loss: causal-lm",
-                "    optimizer: { name: adamw, lr: 3.0e-3 }",
-                "    steps: 20",
-                "    batch: 8",
-                "  - trainer: reward",
-                "    init: stage-0",
+        String runLine = "run: { name: tiny-rm, workdir: '" + dir.resolve("run") + "', seed: 5 }";
+        Files.writeString(file, Align4jOptions.tinyRewardPipeline(runLine, 16,
                 "    data: { train: '" + dir.resolve("pairs.jsonl") + "' }",
                 "    loss: bradley-terry",
                 "    optimizer: { name: adamw, lr: 3.0e-3 }",
                 "    steps: 10",
-                "    batch: 8",
-                ""));
+                "    batch: 8"));
         Process p = start(file, dir.resolve("run.log"));
         assertTrue("the tiny run did not finish in " + SECONDS + " s", p.waitFor(SECONDS, TimeUnit.SECONDS));
         assertEquals(log(dir.resolve("run.log")), 0, p.exitValue());
@@ -110,8 +96,8 @@ public class BestOfNCommandIT {
 
         // a name nobody registered: a message naming it, a non-zero exit, no stack trace
         // (after waiting 30 s for it to register)
-        Ended none = commandWithOptions(dir, "best-of-n-missing", SECONDS, "-Dfelix.fileinstall.dir=" + deploy, "best-of-n",
-                policy.toString(), "--reward", "no-such-rm", "-n", "2", "--max-tokens", "2", "3+4=");
+        Ended none = commandWithOptions(dir, "best-of-n-missing", SECONDS, "-Dfelix.fileinstall.dir=" + deploy,
+                "best-of-n", policy.toString(), "--reward", "no-such-rm", "-n", "2", "--max-tokens", "2", "3+4=");
         assertNotEquals(none.toString(), 0, none.exit());
         assertTrue(none.toString(), none.err().contains("align4j best-of-n: --reward no-such-rm: no reward model"
                 + " named \"no-such-rm\"")
