@@ -100,7 +100,7 @@ public class PluginServicesIT {
         assertEquals(Set.of("arithmetic"), names(CorpusGenerator.class));
         assertEquals(Set.of("arithmetic"), names(org.align4j.api.task.Task.class));
         assertEquals(Set.of("arithmetic-verifier"), names(org.align4j.api.reward.RewardModel.class));
-        assertEquals(Set.of("best-of-n", "dpo", "feedback", "package-reward", "pretrain", "reward", "sft"),
+        assertEquals(Set.of("best-of-n", "dpo", "feedback", "package-reward", "ppo", "pretrain", "reward", "sft"),
                 names(org.align4j.api.train.StageCheck.class));
         assertEquals(Set.of("bradley-terry"), names(org.align4j.api.loss.PairwiseLoss.class));
         assertEquals(Set.of("accumulated-pairwise", "listnet", "plackett-luce"),
@@ -110,6 +110,7 @@ public class PluginServicesIT {
                 names(org.align4j.api.loss.ProcessLoss.class));
         assertEquals(Set.of("dpo", "dpo-hinge", "dpop", "ipo", "robust-dpo"),
                 names(org.align4j.api.loss.PreferenceLoss.class));
+        assertEquals(Set.of("ppo-clip"), names(org.align4j.api.loss.PolicyLoss.class));
         for (Class<?> single : List.of(TransformerFactory.class, WeightStore.class, CheckpointStore.class,
                 TextDatasets.class, PipelineRunner.class, org.align4j.api.data.StructuredDatasets.class,
                 org.align4j.api.data.Collator.class, org.align4j.api.generate.Generator.class,
@@ -124,7 +125,7 @@ public class PluginServicesIT {
                 trainers.add(String.valueOf(d.properties.get(Trainer.NAME)));
             }
         }
-        assertEquals(Set.of("best-of-n", "dpo", "feedback", "package-reward", "pretrain", "reward", "sft"), trainers);
+        assertEquals(Set.of("best-of-n", "dpo", "feedback", "package-reward", "ppo", "pretrain", "reward", "sft"), trainers);
     }
 
     @Test

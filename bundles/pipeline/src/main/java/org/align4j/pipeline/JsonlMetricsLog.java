@@ -29,8 +29,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * {"time":1718000000000,"kind":"STEP","run":"tiny","stage":"0:pretrain","step":10,"total_steps":2000,
  *  "metrics":{"loss":4.1,"learning_rate":3.0E-5},"message":""}
  * </pre>
- * Non-finite metric values are written as the strings {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"} so every
- * line stays valid JSON.
+ * An event with labels (a PPO step names its reward model) carries them after the metrics, as
+ * {@code "labels":{"reward_model":"rm 2"}}. Non-finite metric values are written as the strings {@code "NaN"},
+ * {@code "Infinity"}, {@code "-Infinity"} so every line stays valid JSON.
  */
 @Component(service = TrainingListener.class)
 public final class JsonlMetricsLog implements TrainingListener {
@@ -83,6 +84,9 @@ public final class JsonlMetricsLog implements TrainingListener {
         m.put("step", event.step());
         m.put("total_steps", event.totalSteps());
         m.put("metrics", event.metrics());
+        if (!event.labels().isEmpty()) {
+            m.put("labels", event.labels());
+        }
         m.put("message", event.message());
         return json.writeValueAsString(m);
     }

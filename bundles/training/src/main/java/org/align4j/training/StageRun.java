@@ -49,6 +49,7 @@ public final class StageRun {
     private final Session session;
     private final Models models;
     private final long totalSteps;
+    private volatile String stop;
 
     StageRun(TrainingContext context, Graph graph, Session session, Models models, long totalSteps) {
         this.context = context;
@@ -81,6 +82,22 @@ public final class StageRun {
     /** The stage's own directory. */
     public Path workDir() {
         return context.workDir();
+    }
+
+    /**
+     * Asks the loop to stop before the coming update, checkpointing there (e.g. a method that waited too long for a
+     * service it needs, or a monitor that pauses the run); {@code why} goes into the message and the result. Called
+     * from {@link TrainingMethod#beforeStep}.
+     *
+     * @since 1.3
+     */
+    public void requestStop(String why) {
+        stop = java.util.Objects.requireNonNull(why, "why");
+    }
+
+    /** Why the method asked to stop; {@code null} when it did not. */
+    String stopRequest() {
+        return stop;
     }
 
     /** Publishes a message event at {@code step}. */

@@ -60,7 +60,8 @@ import org.tensorflow.types.TFloat32;
  *
  * Checkpoint keys: a model's parameters under their names ({@code policy.blocks.0.attn.q.weight}), an optimizer
  * group's state under {@code <group>/<name>} (so two groups with one optimizer never collide), the method's state
- * under {@code method.<key>}. Frozen models are not saved: they are read again from their source.
+ * under {@code method.<key>} and its tensors under {@code method/<key>}. Frozen models are not saved: they are read
+ * again from their source.
  */
 public final class TrainingLoop {
     /** The prefix of parameter names inside a model folder's {@code model.safetensors}. */
@@ -195,6 +196,8 @@ public final class TrainingLoop {
                 output));
     }
 
+    /** The prefix of a method's own tensors in a checkpoint ({@link TrainingMethod#stateTensors}). */
+    static final String METHOD_TENSOR = "method/";
     /** Checkpoint state: the stage ran to its end (its final evaluation is in the {@code metric.*} entries). */
     static final String COMPLETED = "completed";
     /** Checkpoint state: {@link #settingsFingerprint} of the stage's settings when it was saved. */
@@ -319,9 +322,22 @@ public final class TrainingLoop {
                         fresh.add(p.name());
                     }
                 }
+                // and a head of the folder's model this one has not (a value model started from a reward model
+                // that scores with likelihood weights or a classification head) is left out
+                Set<String> own = new HashSet<>();
+                t.parameters().forEach(p -> own.add(p.name()));
+                List<String> unused = new ArrayList<>();
+                values.keySet().removeIf(k -> {
+                    boolean drop = !own.contains(k) && isHead(k, m.prefix());
+                    if (drop) {
+                        unused.add(k);
+                    }
+                    return drop;
+                });
                 t.assign(run.session(), values, false);
                 run.message(0, m.name() + ": weights from " + from + (fresh.isEmpty() ? ""
-                        : "; " + String.join(", ", fresh) + " from the seed (not in that folder)"));
+                        : "; " + String.join(", ", fresh) + " from the seed (not in that folder)")
+                        + (unused.isEmpty() ? "" : "; not used: " + String.join(", ", unused)));
             }
         }
     }
@@ -381,7 +397,16 @@ public final class TrainingLoop {
                     + " train it again with the new settings, or put the old ones back (steps may grow to go on from"
                     + " it; log_every, eval and checkpoint may change freely)");
         }
-        checkpointed.assign(run.session(), c.tensors(), String.valueOf(c.location()));
+        Map<String, TensorData> variables = new LinkedHashMap<>();
+        Map<String, TensorData> own = new LinkedHashMap<>();
+        c.tensors().forEach((k, v) -> {
+            if (k.startsWith(METHOD_TENSOR)) {
+                own.put(k.substring(METHOD_TENSOR.length()), v);
+            } else {
+                variables.put(k, v);
+            }
+        });
+        checkpointed.assign(run.session(), variables, String.valueOf(c.location()));
         Map<String, String> state = new HashMap<>();
         c.state().forEach((k, v) -> {
             if (k.startsWith("method.")) {
@@ -389,6 +414,7 @@ public final class TrainingLoop {
             }
         });
         method.restore(state);
+        method.restoreTensors(own);
         run.message(c.step(), "resuming from " + c.location() + " at step " + c.step());
         return c.step();
     }
@@ -416,6 +442,12 @@ public final class TrainingLoop {
                 return new TrainingResult(TrainingResult.Status.STOPPED, step, last, List.of(), at);
             }
             method.beforeStep(run, step);
+            if (run.stopRequest() != null) {
+                Path at = save(run, method, checkpointed, step, cfg.checkpointKeep);
+                run.message(step, "stopped at step " + step + " (" + run.stopRequest() + "); checkpoint " + at
+                        + "; run the same pipeline again to resume");
+                return new TrainingResult(TrainingResult.Status.STOPPED, step, last, List.of(), at);
+            }
             float lr = (float) schedule.rate(step, cfg.steps, cfg.optimizer);
             float[] out = new float[1 + groups.size() + metrics.size()];
             List<TFloat32> rates = new ArrayList<>();
@@ -444,21 +476,23 @@ public final class TrainingLoop {
             windowSteps++;
             lossSum += out[0];
             long done = step + 1;
+            Map<String, Double> fetched = new LinkedHashMap<>();
+            fetched.put(MetricNames.LOSS, (double) out[0]);
+            for (int i = 0; i < groups.size(); i++) {
+                fetched.put(i == 0 ? MetricNames.GRAD_NORM : MetricNames.GRAD_NORM + "/" + groups.get(i).name,
+                        (double) out[1 + i]);
+            }
+            for (int i = 0; i < metrics.size(); i++) {
+                fetched.put(metrics.get(i).getKey(), (double) out[1 + groups.size() + i]);
+            }
+            method.afterStep(step, fetched);
             if (done % cfg.logEvery == 0 || done == cfg.steps) {
                 double secs = (System.nanoTime() - windowStart) / 1e9;
                 last.put(MetricNames.LOSS, lossSum / windowSteps);
-                Map<String, Double> fetched = new LinkedHashMap<>();
-                fetched.put(MetricNames.LOSS, (double) out[0]);
-                for (int i = 0; i < groups.size(); i++) {
-                    fetched.put(i == 0 ? MetricNames.GRAD_NORM : MetricNames.GRAD_NORM + "/" + groups.get(i).name,
-                            (double) out[1 + i]);
-                }
-                for (int i = 0; i < metrics.size(); i++) {
-                    fetched.put(metrics.get(i).getKey(), (double) out[1 + groups.size() + i]);
-                }
                 TrainingEvent.Builder e = ctx.event(TrainingEvent.Kind.STEP).step(done).totalSteps(cfg.steps)
                         .metric(MetricNames.LOSS, out[0]);
                 method.stepMetrics(fetched).forEach(e::metric);
+                e.labels(method.labels());
                 e.metric(MetricNames.LEARNING_RATE, lr);
                 fetched.forEach((k, v) -> {
                     if (!k.equals(MetricNames.LOSS)) {
@@ -498,7 +532,7 @@ public final class TrainingLoop {
         if (!m.isEmpty()) {
             TrainingContext ctx = run.context();
             ctx.publish(ctx.event(TrainingEvent.Kind.EVALUATION).step(step).totalSteps(run.totalSteps()).metrics(m)
-                    .build());
+                    .labels(method.labels()).build());
         }
         return m;
     }
@@ -524,7 +558,8 @@ public final class TrainingLoop {
             state.put(COMPLETED, "true");
             finalMetrics.forEach((k, v) -> state.put(METRIC + k, Double.toString(v)));
         }
-        Map<String, TensorData> tensors = checkpointed.read(run.session());
+        Map<String, TensorData> tensors = new LinkedHashMap<>(checkpointed.read(run.session()));
+        method.stateTensors().forEach((k, v) -> tensors.put(METHOD_TENSOR + k, v));
         Path at = checkpoints.save(ctx.workDir(), new Checkpoint(step, tensors, state, null), mainConfig(run), keep);
         ctx.publish(ctx.event(TrainingEvent.Kind.CHECKPOINT).step(step).message(at.toString()).build());
         return at;

@@ -3,6 +3,7 @@ package org.align4j.training;
 import java.util.List;
 import java.util.Map;
 
+import org.align4j.api.model.TensorData;
 import org.osgi.annotation.versioning.ConsumerType;
 import org.tensorflow.op.Ops;
 
@@ -49,6 +50,16 @@ public interface TrainingMethod {
     }
 
     /**
+     * Called after every step's update with the values fetched in it ({@code loss}, {@code grad_norm}, the
+     * objective's metrics), also between the steps that publish events (e.g. to average a metric over an iteration).
+     *
+     * @param step the step just done (0-based)
+     * @since 1.3
+     */
+    default void afterStep(long step, Map<String, Double> fetched) {
+    }
+
+    /**
      * Metrics derived from the fetched ones of a step ({@code loss}, {@code grad_norm}, the objective's metrics),
      * published after them, e.g. {@code perplexity}.
      */
@@ -71,6 +82,35 @@ public interface TrainingMethod {
 
     /** Restores what {@link #state} saved (called when resuming, before the first step). */
     default void restore(Map<String, String> state) {
+    }
+
+    /**
+     * The method's own tensors for a checkpoint (e.g. PPO's rollout in progress, so a run stopped inside an iteration
+     * resumes inside it), saved with the models under {@code method/<key>}; float32 (token ids below 2^24 are exact).
+     *
+     * @since 1.3
+     */
+    default Map<String, TensorData> stateTensors() {
+        return Map.of();
+    }
+
+    /**
+     * Restores what {@link #stateTensors} saved (called when resuming, after {@link #restore}; empty when the
+     * checkpoint has none).
+     *
+     * @since 1.3
+     */
+    default void restoreTensors(Map<String, TensorData> tensors) {
+    }
+
+    /**
+     * Text attributes of the metrics the next events report (e.g. {@code reward_model}: the name and version that
+     * scored the rollouts), added as labels to every {@code STEP} and {@code EVALUATION} event.
+     *
+     * @since 1.3
+     */
+    default Map<String, String> labels() {
+        return Map.of();
     }
 
     /** After the last step and the final weights: samples or other outputs to report. */

@@ -6,7 +6,7 @@
  * model folder or an earlier stage), optimizers, checkpoints and resume, stop and deactivation, cadence and events.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package org.align4j.training;
 
 import org.osgi.annotation.bundle.Export;

@@ -25,8 +25,15 @@ public final class TrainingEvent {
         CHECKPOINT,
         /** A plugin was swapped at a boundary; {@link #message()} says which, from what to what. */
         SWAP,
-        /** A line worth showing a person (a warning, a sample, a summary). */
+        /** A line worth showing a person (a sample, a summary). */
         MESSAGE,
+        /**
+         * Something a person should look at while the run goes on, e.g. PPO's reward-hacking monitor firing;
+         * {@link #message()} says what was seen and what to do.
+         *
+         * @since 1.1
+         */
+        WARNING,
         /** A stage ended normally. */
         STAGE_FINISHED,
         /** A run ended normally. */
@@ -42,6 +49,7 @@ public final class TrainingEvent {
     private final long totalSteps;
     private final long timeMillis;
     private final Map<String, Double> metrics;
+    private final Map<String, String> labels;
     private final String message;
     private final Path workDir;
 
@@ -53,6 +61,7 @@ public final class TrainingEvent {
         this.totalSteps = b.totalSteps;
         this.timeMillis = b.timeMillis == 0 ? System.currentTimeMillis() : b.timeMillis;
         this.metrics = Collections.unmodifiableMap(new LinkedHashMap<>(b.metrics));
+        this.labels = Collections.unmodifiableMap(new LinkedHashMap<>(b.labels));
         this.message = b.message == null ? "" : b.message;
         this.workDir = b.workDir;
     }
@@ -91,6 +100,16 @@ public final class TrainingEvent {
         return metrics;
     }
 
+    /**
+     * Text attributes of the event, e.g. {@code reward_model} ({@code arithmetic-rm 2}) on every step of a PPO
+     * stage: what the metrics were measured with. Empty for most events.
+     *
+     * @since 1.1
+     */
+    public Map<String, String> labels() {
+        return labels;
+    }
+
     public String message() {
         return message;
     }
@@ -103,7 +122,7 @@ public final class TrainingEvent {
     @Override
     public String toString() {
         return kind + " " + run + " " + stage + " step " + step + "/" + totalSteps + " " + metrics
-                + (message.isEmpty() ? "" : " " + message);
+                + (labels.isEmpty() ? "" : " " + labels) + (message.isEmpty() ? "" : " " + message);
     }
 
     /** Builds a {@link TrainingEvent}. */
@@ -115,6 +134,7 @@ public final class TrainingEvent {
         private long totalSteps;
         private long timeMillis;
         private final Map<String, Double> metrics = new LinkedHashMap<>();
+        private final Map<String, String> labels = new LinkedHashMap<>();
         private String message;
         private Path workDir;
 
@@ -150,6 +170,18 @@ public final class TrainingEvent {
 
         public Builder metrics(Map<String, Double> m) {
             metrics.putAll(m);
+            return this;
+        }
+
+        /** @since 1.1 */
+        public Builder label(String name, String value) {
+            labels.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /** @since 1.1 */
+        public Builder labels(Map<String, String> m) {
+            m.forEach(this::label);
             return this;
         }
 

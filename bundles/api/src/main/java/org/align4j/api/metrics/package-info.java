@@ -1,6 +1,6 @@
 /** Training events and the listeners (the whiteboard) that receive them. */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.align4j.api.metrics;
 
 import org.osgi.annotation.bundle.Export;

@@ -108,6 +108,10 @@ public final class ProgressPrinter {
         }
     }
 
+    /** TRL's names of a PPO step's mean score and KL, shown on its progress line. */
+    static final String SCORES = "objective/scores";
+    static final String KL = "objective/kl";
+
     /**
      * {@code tiny 0:pretrain [#####---------------]  500/2000  25%  loss 2.3456  lr 3.00e-04  12.3k tok/s  ETA 4m12s}
      *
@@ -137,6 +141,12 @@ public final class ProgressPrinter {
         }
         if (m.containsKey(MetricNames.LEARNING_RATE)) {
             b.append("  lr ").append(String.format(Locale.ROOT, "%.2e", m.get(MetricNames.LEARNING_RATE)));
+        }
+        if (m.containsKey(SCORES)) { // a PPO step: the rollouts' mean reward-model score and KL to the reference
+            b.append("  score ").append(String.format(Locale.ROOT, "%.3f", m.get(SCORES)));
+        }
+        if (m.containsKey(KL)) {
+            b.append("  kl ").append(String.format(Locale.ROOT, "%.3f", m.get(KL)));
         }
         if (m.containsKey(MetricNames.TOKENS_PER_SECOND)) {
             b.append("  ").append(Texts.rate(m.get(MetricNames.TOKENS_PER_SECOND))).append(" tok/s");
@@ -177,6 +187,8 @@ public final class ProgressPrinter {
                 return who + " swap at step " + e.step() + ": " + msg;
             case MESSAGE:
                 return who + ": " + msg;
+            case WARNING:
+                return who + ": warning at step " + e.step() + ": " + msg;
             case STAGE_FINISHED:
                 return "stage " + e.stage() + " of run " + e.run() + " finished at step " + e.step()
                         + (e.metrics().isEmpty() ? "" : ": " + RunOutcome.metrics(e.metrics()))

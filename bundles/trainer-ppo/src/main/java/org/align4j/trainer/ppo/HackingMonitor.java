@@ -1,0 +1,77 @@
+package org.align4j.trainer.ppo;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The reward-hacking monitor: per iteration the mean score of the learned reward model and of a second judge on the
+ * same rollouts. It fires when, over the last {@code window} iterations, the least-squares trend of the learned reward
+ * is up and the judge's is down: the policy is learning what the reward model pays for, not what it stands for.
+ */
+final class HackingMonitor {
+    private final int window;
+    private final List<double[]> history = new ArrayList<>(); // {reward, judge} per iteration
+
+    HackingMonitor(int window) {
+        this.window = window;
+    }
+
+    /** Records one iteration; returns whether the monitor fires on it. */
+    boolean add(double reward, double judge) {
+        history.add(new double[] {reward, judge});
+        return firing();
+    }
+
+    /** Whether the last {@code window} iterations show the learned reward rising while the judge falls. */
+    boolean firing() {
+        return history.size() >= window && trend(0) > 0 && trend(1) < 0;
+    }
+
+    /** The least-squares slope per iteration of series {@code which} (0 reward, 1 judge) over the last window. */
+    double trend(int which) {
+        int n = Math.min(window, history.size());
+        if (n < 2) {
+            return 0;
+        }
+        List<double[]> last = history.subList(history.size() - n, history.size());
+        double mx = (n - 1) / 2.0;
+        double my = 0;
+        for (double[] h : last) {
+            my += h[which];
+        }
+        my /= n;
+        double sxy = 0;
+        double sxx = 0;
+        for (int i = 0; i < n; i++) {
+            sxy += (i - mx) * (last.get(i)[which] - my);
+            sxx += (i - mx) * (i - mx);
+        }
+        return sxy / sxx;
+    }
+
+    /** Forgets the history (a run resumed after the monitor paused it starts watching afresh). */
+    void reset() {
+        history.clear();
+    }
+
+    /** The history as text, for a checkpoint: {@code reward judge;reward judge;...}. */
+    String save() {
+        StringBuilder b = new StringBuilder();
+        for (double[] h : history) {
+            b.append(b.length() == 0 ? "" : ";").append(String.format(Locale.ROOT, "%.17g %.17g", h[0], h[1]));
+        }
+        return b.toString();
+    }
+
+    void load(String saved) {
+        history.clear();
+        if (saved == null || saved.isEmpty()) {
+            return;
+        }
+        for (String pair : saved.split(";")) {
+            String[] p = pair.trim().split(" ");
+            history.add(new double[] {Double.parseDouble(p[0]), Double.parseDouble(p[1])});
+        }
+    }
+}
