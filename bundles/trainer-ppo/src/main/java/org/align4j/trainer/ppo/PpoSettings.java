@@ -31,7 +31,7 @@ import org.align4j.training.LoopSettings;
  * dense: { steps: 0.5, outcome: 1.0, baseline: 1.0 }
  *                                  # with a process reward model: at the last token of each step (line) add
  *                                  # steps * (step score - baseline); the outcome score is weighted by outcome
- * monitor: { judge: arithmetic-verifier, window: 4, pause: false }
+ * monitor: { judge: arithmetic-verifier, window: 4, pause: false }   # or monitor: arithmetic-verifier
  *                                  # the reward-hacking monitor: a second reward model scores the same rollouts; when
  *                                  # over the last window iterations the learned reward's trend is up and the judge's
  *                                  # is down, a warning is published (and with pause, the stage stops with a checkpoint)
@@ -79,6 +79,10 @@ final class PpoSettings {
     PpoSettings(Settings s) {
         loop = new LoopSettings(s, "loss", "reward_model", "rollout", "epochs", "gamma", "lambda", "kl",
                 "entropy_coef", "missing_eos_penalty", "dense", "monitor", "task", "exact_match");
+        if (!s.has("steps")) {
+            throw s.error("steps", "missing (required): the optimizer steps of the stage, a whole number of iterations"
+                    + " (each is epochs x rollout.prompts x rollout.samples / batch steps), e.g. steps: 400");
+        }
         if (!s.has("reward_model")) {
             throw s.error("reward_model", "missing (required): the reward model that scores the rollouts, by name,"
                     + " e.g. reward_model: arithmetic-rm (or arithmetic-verifier, the task's own check)");
@@ -117,8 +121,8 @@ final class PpoSettings {
         denseSteps = d.getDouble("steps", 0.5, 0, 1e6);
         denseOutcome = d.getDouble("outcome", 1.0, 0, 1e6);
         denseBaseline = d.getDouble("baseline", 1.0, -1e6, 1e6);
-        Settings m = s.section("monitor").checkKnown("judge", "window", "pause");
-        judge = m.getString("judge", null);
+        Settings m = s.section("monitor").checkKnown("judge", "name", "window", "pause");
+        judge = m.getString("judge", m.getString("name", null)); // monitor: arithmetic-verifier names the judge
         if (s.has("monitor") && judge == null) {
             throw m.error("judge", "missing (required): the reward model the monitor compares with, e.g. judge:"
                     + " arithmetic-verifier (one the policy is not trained on)");

@@ -2,6 +2,7 @@ package org.align4j.trainer.ppo;
 
 import java.util.Arrays;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * Where each step of a completion ends, as a token index: the steps are the completion's lines (as reward models read
@@ -18,8 +19,7 @@ final class StepEnds {
      * @return the last token of each line, in order (an empty completion has none)
      */
     static int[] of(int[] tokens, Function<int[], String> decode) {
-        int[] ends = new int[tokens.length];
-        int lines = 0;
+        IntStream.Builder ends = IntStream.builder(); // one token may end several lines ("\n\n")
         int seen = 0; // newlines in the decoded prefix so far
         for (int k = 0; k < tokens.length; k++) {
             String text = decode.apply(Arrays.copyOf(tokens, k + 1));
@@ -28,15 +28,15 @@ final class StepEnds {
                 nl += text.charAt(i) == '\n' ? 1 : 0;
             }
             for (; seen < nl; seen++) {
-                ends[lines++] = k; // one token may end several (empty) lines
+                ends.add(k);
             }
         }
         if (tokens.length > 0) {
             String all = decode.apply(tokens);
             if (!all.endsWith("\n")) {
-                ends[lines++] = tokens.length - 1; // the last line has no newline
+                ends.add(tokens.length - 1); // the last line has no newline
             }
         }
-        return Arrays.copyOf(ends, lines);
+        return ends.build().toArray();
     }
 }

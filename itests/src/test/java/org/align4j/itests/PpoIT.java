@@ -1,0 +1,226 @@
+package org.align4j.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import javax.inject.Inject;
+
+import org.align4j.api.metrics.TrainingEvent;
+import org.align4j.api.metrics.TrainingListener;
+import org.align4j.api.pipeline.PipelineRunner;
+import org.align4j.api.reward.RewardModel;
+import org.align4j.api.reward.RewardModels;
+import org.align4j.api.reward.RewardScores;
+import org.align4j.api.train.TrainingResult;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+/**
+ * PPO with its reward model swapped while it trains, in the real framework: a packaged reward model (version 1)
+ * dropped into the FileInstall folder scores the first rollouts; version 2 dropped in and version 1 taken out take over
+ * at a rollout boundary, and the metrics name the version; a ConfigAdmin update of the running stage re-targets it to
+ * another reward model; with none left the run pauses, and goes on when one is registered again. One run, one stage,
+ * never restarted.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class PpoIT {
+    private static final String TEST = "ppo";
+    private static final String RUN = "ppo-swap";
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private PipelineRunner pipelines;
+
+    @Inject
+    private RewardModels rewards;
+
+    @Inject
+    private ConfigurationAdmin configs;
+
+    @Configuration
+    public Option[] config() {
+        return Align4jOptions.config(TEST);
+    }
+
+    /** A tiny pre-training stage; with {@code ppo}, a PPO stage after it, long enough to be stopped by the test. */
+    private static Path pipeline(Path dir, boolean ppo) throws Exception {
+        List<String> lines = new ArrayList<>(List.of(
+                "run: { name: " + RUN + ", workdir: '" + dir.resolve("run") + "', seed: 5 }",
+                "model: { layers: 1, d_model: 32, heads: 2, context: 32 }",
+                "data:",
+                "  generate: { name: arithmetic, count: 1500, max_operand: 9 }",
+                "  validation_fraction: 0.1",
+                "  tokenizer: { type: bpe, vocab: 300 }",
+                "stages:",
+                "  - trainer: pretrain",
+                "    loss: causal-lm",
+                "    optimizer: { name: adamw, lr: 3.0e-3 }",
+                "    steps: 20",
+                "    batch: 8"));
+        if (ppo) {
+            lines.addAll(List.of(
+                    "  - trainer: ppo",
+                    "    init: stage-0",
+                    "    data:",
+                    "      generate: { name: arithmetic, format: prompt-completion, max_operand: 9, count: 200 }",
+                    "      validation_fraction: 0",
+                    "    reward_model: judge",
+                    "    loss: ppo-clip",
+                    "    rollout: { prompts: 2, samples: 2, max_tokens: 8 }",
+                    "    epochs: 1",
+                    "    batch: 4",
+                    "    optimizer: { name: adamw, lr: 1.0e-4, schedule: constant }",
+                    "    steps: 100000",
+                    "    exact_match: { samples: 0 }"));
+        }
+        lines.add("");
+        Path file = dir.resolve(ppo ? "ppo.yaml" : "pretrain.yaml");
+        Files.writeString(file, String.join("\n", lines));
+        return file;
+    }
+
+    @Test
+    public void rewardModelsAreSwappedWhilePpoRuns() throws Exception {
+        Path dir = Align4jOptions.scratch("ppo-run");
+        Path deploy = java.nio.file.Paths.get(context.getProperty("felix.fileinstall.dir"));
+        Path model = pipelines.run(pipeline(dir, false), Map.of()).stages().get(0).output();
+        for (String version : List.of("1", "2")) {
+            DistributionRuns.Ended packaged = DistributionRuns.command(dir, "package-" + version, 120,
+                    "package-reward", model.toString(), "--name", "judge", "--version", version, "--out",
+                    dir.resolve("judge-" + version + ".jar").toString());
+            assertEquals(packaged.out() + packaged.err(), 0, packaged.exit());
+        }
+        Files.copy(dir.resolve("judge-1.jar"), deploy.resolve("judge-1.jar"));
+        await(() -> rewards.models("(align4j.name=judge)").size() == 1, "judge 1 was not registered");
+
+        List<TrainingEvent> events = new CopyOnWriteArrayList<>();
+        ServiceRegistration<TrainingListener> listener = context.registerService(TrainingListener.class, e -> {
+            if (e.run().equals(RUN) && e.stage().endsWith(":ppo")) {
+                events.add(e);
+            }
+        }, null);
+        List<Object> outcome = new CopyOnWriteArrayList<>();
+        Thread running = new Thread(() -> {
+            try {
+                outcome.add(pipelines.run(pipeline(dir, true), Map.of()));
+            } catch (Throwable t) {
+                outcome.add(t);
+            }
+        }, "ppo-run");
+        running.start();
+        ServiceRegistration<RewardModel> constant = null;
+        try {
+            // version 1 scores the first rollouts
+            awaitStep(events, "judge 1");
+            // version 2 in, version 1 out: the next rollout is scored by version 2
+            Files.copy(dir.resolve("judge-2.jar"), deploy.resolve("judge-2.jar"));
+            Files.delete(deploy.resolve("judge-1.jar"));
+            awaitStep(events, "judge 2");
+            TrainingEvent swap = first(events, e -> e.kind() == TrainingEvent.Kind.SWAP);
+            assertTrue(swap.message(), swap.message().contains("judge 1") && swap.message().contains("judge 2"));
+            // one update per iteration: every step is a rollout boundary; the labels change once, at the swap
+            String seen = "judge 1";
+            for (TrainingEvent e : events) {
+                if (e.kind() == TrainingEvent.Kind.STEP) {
+                    String label = e.labels().get("reward_model");
+                    if (!label.equals(seen)) {
+                        assertEquals("judge 2", label);
+                        assertTrue("the first step scored by version 2 (" + e.step() + ") follows the swap ("
+                                + swap.step() + ")", e.step() == swap.step() + 1);
+                        seen = label;
+                    }
+                }
+            }
+
+            // re-target the running stage to another reward model by updating its configuration
+            Hashtable<String, Object> props = new Hashtable<>();
+            props.put(RewardModel.NAME, "constant");
+            props.put(RewardModel.VERSION, "7");
+            RewardModel fixed = batch -> RewardScores.of(new float[batch.size()]);
+            constant = context.registerService(RewardModel.class, fixed, props);
+            org.osgi.service.cm.Configuration[] stage = configs.listConfigurations(
+                    "(service.factoryPid=org.align4j.trainer.ppo)");
+            assertTrue("the running PPO stage has a configuration", stage != null && stage.length == 1);
+            Dictionary<String, Object> update = stage[0].getProperties();
+            update.put("stage.reward_model", "constant");
+            stage[0].update(update);
+            awaitStep(events, "constant 7");
+            assertTrue(events.stream().anyMatch(e -> e.kind() == TrainingEvent.Kind.SWAP
+                    && e.message().contains("re-targeted from judge to constant")));
+
+            // no reward model at all: the run pauses, and goes on when one is registered
+            constant.unregister();
+            constant = null;
+            await(() -> events.stream().anyMatch(e -> e.kind() == TrainingEvent.Kind.WARNING
+                    && e.message().contains("no reward model constant is registered")), "the run did not pause");
+            long pausedAt = steps(events);
+            Thread.sleep(1500);
+            assertEquals("no step while paused", pausedAt, steps(events));
+            constant = context.registerService(RewardModel.class, fixed, props);
+            await(() -> steps(events) > pausedAt + 3, "the run did not go on");
+            assertTrue("never restarted", events.stream().filter(e -> e.kind() == TrainingEvent.Kind.STAGE_STARTED)
+                    .count() == 1);
+        } finally {
+            pipelines.stop(RUN, "the test is done");
+            running.join(120_000);
+            listener.unregister();
+            if (constant != null) {
+                constant.unregister();
+            }
+            Files.deleteIfExists(deploy.resolve("judge-2.jar"));
+        }
+        assertEquals(1, outcome.size());
+        if (outcome.get(0) instanceof Throwable) {
+            throw new AssertionError("the run failed", (Throwable) outcome.get(0));
+        }
+        PipelineRunner.RunReport report = (PipelineRunner.RunReport) outcome.get(0);
+        assertEquals(TrainingResult.Status.STOPPED, report.stages().get(report.stages().size() - 1).status());
+    }
+
+    private static long steps(List<TrainingEvent> events) {
+        return events.stream().filter(e -> e.kind() == TrainingEvent.Kind.STEP).count();
+    }
+
+    private static TrainingEvent first(List<TrainingEvent> events, Predicate<TrainingEvent> p) {
+        return events.stream().filter(p).findFirst().orElseThrow(() -> new AssertionError("no such event in "
+                + events.size()));
+    }
+
+    private static void awaitStep(List<TrainingEvent> events, String rewardModel) throws Exception {
+        await(() -> events.stream().anyMatch(e -> e.kind() == TrainingEvent.Kind.STEP
+                && rewardModel.equals(e.labels().get("reward_model"))), "no step scored by " + rewardModel);
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition, String message) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail(message);
+            }
+            Thread.sleep(50);
+        }
+    }
+}
