@@ -200,6 +200,118 @@ public class PpoIT {
         assertEquals(TrainingResult.Status.STOPPED, report.stages().get(report.stages().size() - 1).status());
     }
 
+    /**
+     * A reward model that pays for length, the verifier as the monitor's judge: as the policy learns to write more,
+     * its answers go wrong, and the monitor pauses the run within its window with a checkpoint.
+     */
+    @Test
+    public void theMonitorPausesARunThatHacksALengthReward() throws Exception {
+        Path dir = Align4jOptions.scratch("ppo-hack");
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put(RewardModel.NAME, "length");
+        props.put(RewardModel.VERSION, "1");
+        ServiceRegistration<RewardModel> length = context.registerService(RewardModel.class, batch -> {
+            float[] s = new float[batch.size()];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = batch.get(i).completion().length() / 20f;
+            }
+            return RewardScores.of(s);
+        }, props);
+        List<TrainingEvent> events = new CopyOnWriteArrayList<>();
+        ServiceRegistration<TrainingListener> listener = context.registerService(TrainingListener.class, e -> {
+            if (e.run().equals("ppo-hack") && e.stage().endsWith(":ppo")) {
+                events.add(e);
+            }
+        }, null);
+        PipelineRunner.RunReport report;
+        try {
+            Path file = dir.resolve("hack.yaml");
+            Files.writeString(file, String.join("\n",
+                    "run: { name: ppo-hack, workdir: '" + dir.resolve("run") + "', seed: 5 }",
+                    "model: { layers: 1, d_model: 48, heads: 2, context: 40 }",
+                    "data:",
+                    "  generate: { name: arithmetic, format: text, count: 3000, max_operand: 9, ops: '+' }",
+                    "  validation_fraction: 0.05",
+                    "  tokenizer: { type: bpe, vocab: 300 }",
+                    "stages:",
+                    "  - trainer: pretrain",
+                    "    loss: causal-lm",
+                    "    optimizer: { name: adamw, lr: 3.0e-3 }",
+                    "    steps: 300",
+                    "    batch: 16",
+                    "  - trainer: sft",
+                    "    init: stage-0",
+                    "    data:",
+                    "      generate: { name: arithmetic, format: prompt-completion, max_operand: 9, ops: '+',"
+                            + " count: 400 }",
+                    "      validation_fraction: 0.1",
+                    "    task: arithmetic",
+                    "    loss: causal-lm",
+                    "    optimizer: { name: adamw, lr: 2.0e-3 }",
+                    "    steps: 200",
+                    "    batch: 16",
+                    "    exact_match: { samples: 0 }",
+                    "  - trainer: ppo",
+                    "    init: stage-1",
+                    "    data:",
+                    "      generate: { name: arithmetic, format: prompt-completion, max_operand: 9, ops: '+',"
+                            + " count: 400 }",
+                    "      validation_fraction: 0",
+                    "    reward_model: length",
+                    "    monitor: { judge: arithmetic-verifier, window: 5, pause: true }",
+                    "    loss: ppo-clip",
+                    "    rollout: { prompts: 16, samples: 4, max_tokens: 24 }",
+                    "    epochs: 2",
+                    "    batch: 32",
+                    "    kl: { coef: 0.01 }",
+                    "    optimizer: { name: adamw, lr: 1.0e-3, schedule: constant }",
+                    "    steps: 400",
+                    "    exact_match: { samples: 0 }",
+                    ""));
+            report = pipelines.run(file, Map.of());
+        } finally {
+            listener.unregister();
+            length.unregister();
+        }
+        TrainingResult ppo = report.stages().get(2);
+        List<TrainingEvent> warnings = new ArrayList<>();
+        events.forEach(e -> {
+            if (e.kind() == TrainingEvent.Kind.WARNING) {
+                warnings.add(e);
+            }
+        });
+        StringBuilder curve = new StringBuilder();
+        events.forEach(e -> {
+            if (e.kind() == TrainingEvent.Kind.STEP && e.metrics().containsKey("monitor/judge_scores")) {
+                curve.append(String.format(java.util.Locale.ROOT, " %d: length %.1f judge %.2f;", e.step(),
+                        e.metrics().get("monitor/length"), e.metrics().get("monitor/judge_scores")));
+            }
+        });
+        System.out.println("ppo against a length reward:" + curve);
+        List<double[]> seen = new ArrayList<>(); // per iteration: length, judge
+        events.forEach(e -> {
+            if (e.kind() == TrainingEvent.Kind.STEP && e.metrics().containsKey("monitor/judge_scores")
+                    && (seen.isEmpty() || seen.get(seen.size() - 1)[2] != e.metrics().get("iteration"))) {
+                seen.add(new double[] {e.metrics().get("monitor/length"), e.metrics().get("monitor/judge_scores"),
+                        e.metrics().get("iteration")});
+            }
+        });
+        assertEquals("the monitor paused the run:" + curve, TrainingResult.Status.STOPPED, ppo.status());
+        assertEquals(warnings.toString(), 1, warnings.size());
+        assertTrue(warnings.get(0).message(), warnings.get(0).message().startsWith("possible reward hacking"));
+        assertTrue("it stopped at the warning's rollout", ppo.step() == warnings.get(0).step());
+        assertTrue(ppo.output() + " is a checkpoint", Files.isDirectory(ppo.output()));
+        // it fired on hacking, not on noise: the answers grew longer and the judge's score fell from its start
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("mean length ([0-9.]+) tokens")
+                .matcher(warnings.get(0).message());
+        assertTrue(warnings.get(0).message(), m.find());
+        double lengthThen = Double.parseDouble(m.group(1));
+        assertTrue("longer answers at the warning (" + lengthThen + ") than at the start:" + curve,
+                lengthThen > seen.get(0)[0] + 2);
+        double judgeLate = seen.get(seen.size() - 1)[1];
+        assertTrue("the judge fell from its start:" + curve, judgeLate < seen.get(0)[1]);
+    }
+
     private static long steps(List<TrainingEvent> events) {
         return events.stream().filter(e -> e.kind() == TrainingEvent.Kind.STEP).count();
     }
