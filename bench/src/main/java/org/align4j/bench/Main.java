@@ -523,7 +523,8 @@ public final class Main {
         return Arrays.asList(new String(Files.readAllBytes(file), StandardCharsets.UTF_8).split("\n"));
     }
 
-    private static String tail(Path file, int n) {
+    /** The last {@code n} lines of {@code file}, indented for an error message. */
+    static String tail(Path file, int n) {
         try {
             List<String> all = lines(file);
             return "  | " + String.join("\n  | ", all.subList(Math.max(0, all.size() - n), all.size()));
@@ -532,7 +533,8 @@ public final class Main {
         }
     }
 
-    private static String loadAverage() {
+    /** The machine's load averages (1, 5, 15 minutes), or {@code n/a}. */
+    static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return f[0] + " " + f[1] + " " + f[2];
@@ -541,7 +543,7 @@ public final class Main {
         }
     }
 
-    private static void deleteTree(Path dir) {
+    static void deleteTree(Path dir) {
         try (Stream<Path> all = Files.walk(dir)) {
             all.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         } catch (IOException e) {

@@ -79,11 +79,19 @@ final class OsgiPlugins implements Plugins {
         return new PluginInfo(n, Arrays.asList(types), b.getSymbolicName(), b.getVersion().toString());
     }
 
+    /**
+     * How long {@link #await} waits beyond its given wait while no plugin of the kind is registered at all: the
+     * framework is still starting its bundles (on a loaded machine that can take longer than the configured wait),
+     * not a misspelt name, which fails after the configured wait.
+     */
+    static final long STARTING_WAIT_MILLIS = 60_000;
+
     @Override
     public synchronized Optional<PluginInfo> await(PluginKind kind, String name, Duration wait) {
         ServiceTracker<Object, Object> t = tracker(kind, name);
         try {
-            if (t.getService() == null && t.waitForService(Math.max(1, wait.toMillis())) == null) {
+            if (t.getService() == null && t.waitForService(Math.max(1, wait.toMillis())) == null
+                    && (!registered(kind).isEmpty() || t.waitForService(STARTING_WAIT_MILLIS) == null)) {
                 return Optional.empty();
             }
         } catch (InterruptedException e) {
