@@ -137,6 +137,7 @@ final class PpoMethod implements TrainingMethod, AutoCloseable {
     private Placeholder<TFloat32> oldValues; // [N, T]
     private Placeholder<TFloat32> advantages; // [N, T]
     private Placeholder<TFloat32> returns; // [N, T]
+    private Operand<TFloat32> policyGate; // []: 1 trains the policy, 0 holds its gradient at 0 (value warm-up)
     private Operand<TFloat32> policyLogProbs; // [N, T]
     private Operand<TFloat32> referenceLogProbs; // [N, T]
     private Operand<TFloat32> values; // [N, T]
@@ -207,8 +208,12 @@ final class PpoMethod implements TrainingMethod, AutoCloseable {
         returns = floats(tf, "returns");
         float invTemperature = (float) (1 / cfg.temperature);
         Transformer policy = models.get(ModelSpec.POLICY);
-        Operand<TFloat32> logits = tf.math.mul(policy.lmLogits(tf, policy.hidden(tf, inputs, null)),
+        policyGate = tf.withName("policy_gate").placeholderWithDefault(tf.constant(1f), Shape.scalar());
+        Operand<TFloat32> raw = tf.math.mul(policy.lmLogits(tf, policy.hidden(tf, inputs, null)),
                 tf.constant(invTemperature)); // [N, T, V]: the distribution the sampler drew from
+        // the same values; the gradient reaches the policy times the gate
+        Operand<TFloat32> logits = tf.math.add(tf.math.mul(policyGate, raw), tf.math.mul(tf.math.sub(
+                tf.constant(1f), policyGate), tf.stopGradient(raw))); // [N, T, V]
         policyLogProbs = generator.tokenLogProbs(tf, logits, targets); // [N, T]
         Transformer reference = models.get(ModelSpec.REFERENCE);
         referenceLogProbs = generator.tokenLogProbs(tf, tf.math.mul(reference.lmLogits(tf, reference.hidden(tf,
@@ -428,9 +433,10 @@ final class PpoMethod implements TrainingMethod, AutoCloseable {
         sums.clear();
         lastTimes.clear();
         buffer = b;
-        run.message(step, String.format(Locale.ROOT, "ppo: iteration %d/%d: score %.3f, kl %.3f (coef %.4g), length"
+        run.message(step, String.format(Locale.ROOT, "ppo: iteration %d/%d%s: score %.3f, kl %.3f (coef %.4g), length"
                 + " %.1f, %d of %d ended%s; reward model %s; %.1f s sampling, %.1f s scoring", iteration + 1,
-                cfg.iterations(), scoreSum / n, klSum / n, m.get("objective/kl_coef"), lengthSum / n, eos, n,
+                cfg.iterations(), iteration < cfg.valueWarmup ? " (value warm-up: the policy is not trained)" : "",
+                scoreSum / n, klSum / n, m.get("objective/kl_coef"), lengthSum / n, eos, n,
                 judged == null ? "" : String.format(Locale.ROOT, "; judge %.3f", m.get("monitor/judge_scores")),
                 describe(scoredBy), times.get("time/generation"), times.get("time/scoring")));
         if (fired) {
@@ -599,7 +605,8 @@ final class PpoMethod implements TrainingMethod, AutoCloseable {
                 .floats(oldLogProbs, rows.length, b.rows(b.oldLogProbs, rows))
                 .floats(oldValues, rows.length, b.rows(b.oldValues, rows))
                 .floats(advantages, rows.length, b.rows(b.advantages, rows))
-                .floats(returns, rows.length, b.rows(b.returns, rows));
+                .floats(returns, rows.length, b.rows(b.returns, rows))
+                .scalar(policyGate, b.iteration < cfg.valueWarmup ? 0f : 1f);
     }
 
     /** The order of the rollouts in an epoch of an iteration: a function of (seed, iteration, epoch). */

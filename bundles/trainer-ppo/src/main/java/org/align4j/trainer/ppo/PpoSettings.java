@@ -20,6 +20,8 @@ import org.align4j.training.LoopSettings;
  * rollout: { prompts: 16, samples: 4, temperature: 1.0, top_k: 0, max_tokens: 64 }
  *                                  # per iteration: prompts drawn in order from the data, each answered samples times
  * epochs: 4                        # passes of minibatch updates over each iteration's rollouts
+ * value_warmup: 0                  # iterations at the start that train the value model only (the policy's
+ *                                  # gradient is held at 0 while the value model learns what an answer is worth)
  * gamma: 1.0                       # discount of GAE
  * lambda: 0.95                     # GAE's lambda
  * kl: { coef: 0.05, estimator: k1, target: 6, horizon: 10000 }
@@ -57,6 +59,7 @@ final class PpoSettings {
     final int topK;
     final int maxTokens;
     final int epochs;
+    final int valueWarmup;
     final double gamma;
     final double lambda;
     final double klCoef;
@@ -77,7 +80,7 @@ final class PpoSettings {
     final int exactMatchMaxTokens;
 
     PpoSettings(Settings s) {
-        loop = new LoopSettings(s, "loss", "reward_model", "rollout", "epochs", "gamma", "lambda", "kl",
+        loop = new LoopSettings(s, "loss", "reward_model", "rollout", "epochs", "value_warmup", "gamma", "lambda", "kl",
                 "entropy_coef", "missing_eos_penalty", "dense", "monitor", "task", "exact_match");
         if (!s.has("steps")) {
             throw s.error("steps", "missing (required): the optimizer steps of the stage, a whole number of iterations"
@@ -98,6 +101,7 @@ final class PpoSettings {
         topK = ro.getInt("top_k", 0, 0, 1 << 20);
         maxTokens = ro.getInt("max_tokens", 64, 1, 1 << 16);
         epochs = s.getInt("epochs", 4, 1, 1000);
+        valueWarmup = s.getInt("value_warmup", 0, 0, 1 << 20);
         gamma = s.getDouble("gamma", 1.0, 0, 1);
         lambda = s.getDouble("lambda", 0.95, 0, 1);
         Settings kl = s.section("kl").checkKnown("coef", "estimator", "target", "horizon");

@@ -327,6 +327,30 @@ class PpoMethodTest {
     }
 
     @Test
+    void aValueWarmUpTrainsTheValueModelOnly() throws Exception {
+        Tokenizer tok = tokenizer();
+        Path init = folder(tmp.resolve("sft"), config(tok), tok, 5);
+        Registry registry = new Registry();
+        registry.services.add(new Service("rm", "1", 1, length()));
+        Map<String, Object> stage = stage(4); // one iteration, all of it warm-up
+        stage.put("value_warmup", 1);
+        Run run = train(tmp.resolve("warmup"), init, registry, stage, n -> false, e -> { });
+        assertEquals(TrainingResult.Status.COMPLETED, run.result.status());
+        SafetensorsWeightStore store = new SafetensorsWeightStore();
+        Map<String, TensorData> initial = store.load(init.resolve("model.safetensors")).tensors();
+        Map<String, TensorData> policy = store.load(run.result.output().resolve("model.safetensors")).tensors();
+        Map<String, TensorData> value = store.load(run.result.output().resolveSibling("value").resolve(
+                "model.safetensors")).tensors();
+        for (Map.Entry<String, TensorData> e : initial.entrySet()) {
+            assertArrayEquals(e.getValue().values(), policy.get(e.getKey()).values(), "policy " + e.getKey());
+        }
+        assertTrue(!java.util.Arrays.equals(initial.get("model.blocks.0.attn.q.weight").values(),
+                value.get("model.blocks.0.attn.q.weight").values()), "the value model's body was trained");
+        assertTrue(run.of(TrainingEvent.Kind.MESSAGE).stream().anyMatch(e -> e.message().contains(
+                "(value warm-up: the policy is not trained)")));
+    }
+
+    @Test
     void aRunStoppedInsideAnIterationResumesWithTheSameRolloutAndLosses() throws Exception {
         Tokenizer tok = tokenizer();
         Path init = folder(tmp.resolve("sft"), config(tok), tok, 5);
