@@ -547,8 +547,10 @@ final class PpoMethod implements TrainingMethod, AutoCloseable {
         scoredBy = by;
     }
 
+    /** The same service; one read back from a checkpoint (no service id) is the same when its bundle is. */
     private static boolean sameService(RewardModelInfo a, RewardModelInfo b) {
-        return a.name().equals(b.name()) && a.version().equals(b.version()) && a.serviceId() == b.serviceId();
+        return a.name().equals(b.name()) && a.version().equals(b.version()) && (a.serviceId() < 0 || b.serviceId() < 0
+                ? a.bundle().equals(b.bundle()) : a.serviceId() == b.serviceId());
     }
 
     private static String describe(RewardModelInfo m) {

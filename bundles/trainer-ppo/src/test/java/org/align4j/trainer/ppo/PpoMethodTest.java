@@ -377,6 +377,8 @@ class PpoMethodTest {
         // the resumed run made no new rollout for iteration 1 (its first message is iteration 2's)
         assertTrue(rest.of(TrainingEvent.Kind.MESSAGE).stream().noneMatch(e -> e.message().contains(
                 "iteration 1/2")), "iteration 1 was not sampled again");
+        assertTrue(rest.of(TrainingEvent.Kind.SWAP).isEmpty(), "the reward model of the checkpoint is the one"
+                + " registered: no swap: " + rest.of(TrainingEvent.Kind.SWAP));
     }
 
     @Test
