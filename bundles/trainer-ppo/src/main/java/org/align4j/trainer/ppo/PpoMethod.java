@@ -295,12 +295,14 @@ final class PpoMethod implements TrainingMethod, AutoCloseable {
         int n = cfg.rollouts();
         Prompt[] prompt = new Prompt[n];
         int[][] completion = new int[n][]; // generated tokens without end-of-text
+        float[][] sampled = new float[n][]; // the sampler's log-probabilities of them (untempered)
         boolean[] finished = new boolean[n];
         int width = 1;
         for (int p = 0, r = 0; p < idx.length; p++) {
             for (Completion c : out.get(p)) {
                 prompt[r] = train.get(idx[p]);
                 completion[r] = c.tokens();
+                sampled[r] = c.logProbs();
                 finished[r] = c.finishReason() == Completion.FinishReason.STOP_TOKEN;
                 width = Math.max(width, prompt[r].ids.length + completion[r].length + (finished[r] ? 1 : 0) - 1);
                 r++;
@@ -412,6 +414,21 @@ final class PpoMethod implements TrainingMethod, AutoCloseable {
         m.put("monitor/length", lengthSum / n);
         if (stepCount > 0) {
             m.put("objective/step_scores", stepScoreSum / stepCount);
+        }
+        if (cfg.temperature == 1.0) {
+            // the sampler's and the training graph's log-probabilities of the same tokens: the same policy, so
+            // they differ by float rounding only; a larger gap means the rollouts are off-policy
+            double gap = 0;
+            long tokens = 0;
+            for (int r = 0; r < n; r++) {
+                for (int k = 0; k < completion[r].length; k++) {
+                    gap = Math.max(gap, Math.abs(sampled[r][k] - logp[r][k]));
+                    tokens++;
+                }
+            }
+            if (tokens > 0) {
+                m.put("val/logprob_gap_max", gap);
+            }
         }
         if (!Double.isNaN(cfg.klTarget)) {
             klCoef = Advantages.adaptKl(klCoef, klSum / n, cfg.klTarget, n, cfg.klHorizon);

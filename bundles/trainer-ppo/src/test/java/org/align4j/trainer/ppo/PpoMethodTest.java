@@ -295,6 +295,8 @@ class PpoMethodTest {
                     "loss/policy_avg", "loss/value_avg", "val/clipfrac_avg", "val/ratio")) {
                 assertTrue(e.metrics().containsKey(m), "step " + e.step() + " lacks " + m + ": " + e.metrics());
             }
+            // the sampler drew from the policy the updates evaluate: the same log-probabilities up to rounding
+            assertTrue(e.metrics().get("val/logprob_gap_max") < 1e-4, "step " + e.step() + ": " + e.metrics());
             // iteration 1 (steps 1-4) and the updates of iteration 2 were scored by version 1 ... 2 from step 9
             assertEquals(e.step() <= 8 ? "rm 1" : "rm 2", e.labels().get(PpoMethod.REWARD_MODEL), "step " + e.step());
         }
