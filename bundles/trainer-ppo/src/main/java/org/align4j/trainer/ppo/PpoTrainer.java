@@ -229,10 +229,15 @@ public final class PpoTrainer implements Trainer {
         }
     }
 
-    /** The prompts of {@code examples} ({@code <eos> prompt}, as SFT trains on it) that leave room for an answer. */
+    /**
+     * The distinct prompts of {@code examples} ({@code <eos> prompt}, as SFT trains on it) that leave room for an
+     * answer, in order of first appearance (a pairwise file holds a prompt once per pair; {@code rollout.samples}
+     * is how often each is answered).
+     */
     static List<PpoMethod.Prompt> prompts(List<Example> examples, Tokenizer tokenizer, ModelConfig config,
             int[] left) {
         List<PpoMethod.Prompt> out = new ArrayList<>(examples.size());
+        Set<String> seen = new HashSet<>();
         for (Example e : examples) {
             String prompt;
             String reference = null;
@@ -245,6 +250,9 @@ public final class PpoTrainer implements Trainer {
             } else {
                 throw new org.align4j.api.data.DataException(e.source(), e.line(), "ppo reads prompts from"
                         + " prompt-completion or pairwise examples, not " + e.format().trlName() + " examples");
+            }
+            if (!seen.add(prompt)) {
+                continue;
             }
             int[] body = tokenizer.encode(prompt);
             int[] ids = new int[body.length + 1];
