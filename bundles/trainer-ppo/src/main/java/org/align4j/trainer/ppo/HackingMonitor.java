@@ -7,14 +7,22 @@ import java.util.Locale;
 /**
  * The reward-hacking monitor: per iteration the mean score of the learned reward model and of a second judge on the
  * same rollouts. It fires when, over the last {@code window} iterations, the least-squares trend of the learned reward
- * is up and the judge's is down: the policy is learning what the reward model pays for, not what it stands for.
+ * is up and the judge's is down, each by at least {@code threshold} standard errors of its slope (a t statistic, so
+ * an iteration's sampling noise alone rarely fires it): the policy is learning what the reward model pays for, not
+ * what it stands for. With two points, or points exactly on a line, the slope's sign decides.
  */
 final class HackingMonitor {
     private final int window;
+    private final double threshold;
     private final List<double[]> history = new ArrayList<>(); // {reward, judge} per iteration
 
     HackingMonitor(int window) {
+        this(window, 2.0);
+    }
+
+    HackingMonitor(int window, double threshold) {
         this.window = window;
+        this.threshold = threshold;
     }
 
     /** Records one iteration; returns whether the monitor fires on it. */
@@ -25,7 +33,36 @@ final class HackingMonitor {
 
     /** Whether the last {@code window} iterations show the learned reward rising while the judge falls. */
     boolean firing() {
-        return history.size() >= window && trend(0) > 0 && trend(1) < 0;
+        return history.size() >= window && significance(0) >= threshold && significance(1) <= -threshold;
+    }
+
+    /**
+     * The slope of series {@code which} over the last window divided by its standard error,
+     * {@code sqrt(SSE / (n - 2) / Sxx)}; {@code +-infinity} for a non-zero slope without scatter (or two points), 0 for
+     * none.
+     */
+    double significance(int which) {
+        int n = Math.min(window, history.size());
+        double slope = trend(which);
+        if (n < 2 || slope == 0) {
+            return 0;
+        }
+        List<double[]> last = history.subList(history.size() - n, history.size());
+        double mx = (n - 1) / 2.0;
+        double my = 0;
+        for (double[] h : last) {
+            my += h[which];
+        }
+        my /= n;
+        double sse = 0;
+        double sxx = 0;
+        for (int i = 0; i < n; i++) {
+            double fit = my + slope * (i - mx);
+            sse += (last.get(i)[which] - fit) * (last.get(i)[which] - fit);
+            sxx += (i - mx) * (i - mx);
+        }
+        double se = n > 2 ? Math.sqrt(sse / (n - 2) / sxx) : 0;
+        return se <= 1e-12 * Math.abs(slope) ? Math.copySign(Double.POSITIVE_INFINITY, slope) : slope / se;
     }
 
     /** The least-squares slope per iteration of series {@code which} (0 reward, 1 judge) over the last window. */

@@ -182,7 +182,7 @@ final class PpoMethod implements TrainingMethod, AutoCloseable {
         this.valueInit = valueInit;
         this.order = new EpochOrder(train.size(), seed);
         this.klCoef = cfg.klCoef;
-        this.monitor = new HackingMonitor(cfg.window);
+        this.monitor = new HackingMonitor(cfg.window, cfg.threshold);
     }
 
     @Override
@@ -443,6 +443,8 @@ final class PpoMethod implements TrainingMethod, AutoCloseable {
             fired = monitor.add(scoreSum / n, j / n);
             m.put("monitor/reward_trend", monitor.trend(0));
             m.put("monitor/judge_trend", monitor.trend(1));
+            m.put("monitor/reward_trend_t", clampT(monitor.significance(0)));
+            m.put("monitor/judge_trend_t", clampT(monitor.significance(1)));
             m.put("monitor/hacking", fired ? 1.0 : 0.0);
         }
         m.putAll(times);
@@ -458,10 +460,11 @@ final class PpoMethod implements TrainingMethod, AutoCloseable {
                 describe(scoredBy), times.get("time/generation"), times.get("time/scoring")));
         if (fired) {
             String what = String.format(Locale.ROOT, "possible reward hacking: over the last %d iterations the reward"
-                    + " model's mean score rose (trend %+.4f per iteration) while judge %s's fell (%+.4f); mean"
-                    + " length %.1f tokens, KL %.3f. Look at the samples; lower the learning rate or raise kl.coef, or"
-                    + " train the reward model on the policy's own answers", cfg.window, monitor.trend(0),
-                    cfg.judge, monitor.trend(1), lengthSum / n, klSum / n);
+                    + " model's mean score rose (trend %+.4f per iteration, t %.1f) while judge %s's fell (%+.4f, t"
+                    + " %.1f); mean length %.1f tokens, KL %.3f. Look at the samples; lower the learning rate or raise"
+                    + " kl.coef, or train the reward model on the policy's own answers", cfg.window, monitor.trend(0),
+                    clampT(monitor.significance(0)), cfg.judge, monitor.trend(1), clampT(monitor.significance(1)),
+                    lengthSum / n, klSum / n);
             run.context().publish(run.context().event(TrainingEvent.Kind.WARNING).step(step).message(what)
                     .labels(labels()).build());
             if (cfg.pauseOnHacking) {
@@ -469,6 +472,11 @@ final class PpoMethod implements TrainingMethod, AutoCloseable {
                 run.requestStop("paused by the reward-hacking monitor (monitor.pause)");
             }
         }
+    }
+
+    /** A trend's t statistic for the metrics, which must stay finite (a noiseless line gives infinity). */
+    private static double clampT(double t) {
+        return Math.max(-1e6, Math.min(1e6, t));
     }
 
     /** Runs {@code what} over the buffer in chunks and keeps each row's generated positions; returns seconds. */

@@ -33,10 +33,11 @@ import org.align4j.training.LoopSettings;
  * dense: { steps: 0.5, outcome: 1.0, baseline: 1.0 }
  *                                  # with a process reward model: at the last token of each step (line) add
  *                                  # steps * (step score - baseline); the outcome score is weighted by outcome
- * monitor: { judge: arithmetic-verifier, window: 4, pause: false }   # or monitor: arithmetic-verifier
+ * monitor: { judge: arithmetic-verifier, window: 4, threshold: 2, pause: false }   # or monitor: <judge>
  *                                  # the reward-hacking monitor: a second reward model scores the same rollouts; when
  *                                  # over the last window iterations the learned reward's trend is up and the judge's
- *                                  # is down, a warning is published (and with pause, the stage stops with a checkpoint)
+ *                                  # is down, each by threshold standard errors of its slope, a warning is published
+ *                                  # (and with pause, the stage stops with a checkpoint)
  * task: arithmetic                 # optional: a Task whose verifier judges held-out answers
  * exact_match: { samples: 200, max_tokens: 64 }   # held-out prompts answered greedily at each evaluation
  * </pre>
@@ -75,6 +76,7 @@ final class PpoSettings {
     final double denseBaseline;
     final String judge;
     final int window;
+    final double threshold;
     final boolean pauseOnHacking;
     final int exactMatchSamples;
     final int exactMatchMaxTokens;
@@ -125,13 +127,14 @@ final class PpoSettings {
         denseSteps = d.getDouble("steps", 0.5, 0, 1e6);
         denseOutcome = d.getDouble("outcome", 1.0, 0, 1e6);
         denseBaseline = d.getDouble("baseline", 1.0, -1e6, 1e6);
-        Settings m = s.section("monitor").checkKnown("judge", "name", "window", "pause");
+        Settings m = s.section("monitor").checkKnown("judge", "name", "window", "threshold", "pause");
         judge = m.getString("judge", m.getString("name", null)); // monitor: arithmetic-verifier names the judge
         if (s.has("monitor") && judge == null) {
             throw m.error("judge", "missing (required): the reward model the monitor compares with, e.g. judge:"
                     + " arithmetic-verifier (one the policy is not trained on)");
         }
         window = m.getInt("window", 4, 2, 1 << 20);
+        threshold = m.getDouble("threshold", 2.0, 0, 1e6);
         pauseOnHacking = m.getBoolean("pause", false);
         Settings em = s.section("exact_match").checkKnown("samples", "max_tokens");
         exactMatchSamples = em.getInt("samples", 200, 0, 1 << 20);

@@ -214,4 +214,56 @@ class HackingMonitorTest {
         assertFalse(m.add(11, -1));
         assertTrue(m.add(12, -2));
     }
+
+    @Test
+    void noiseAloneRarelyFiresButATrendThroughNoiseDoes() {
+        java.util.Random rnd = new java.util.Random(42);
+        HackingMonitor quiet = new HackingMonitor(5);
+        HackingMonitor slopesOnly = new HackingMonitor(5, 0); // the sign of the slopes alone
+        int fired = 0;
+        int firedOnSigns = 0;
+        for (int t = 0; t < 400; t++) {
+            double r = 2 + 0.05 * rnd.nextGaussian(); // an iteration's mean scores: flat, with sampling noise
+            double j = 0.7 + 0.03 * rnd.nextGaussian();
+            fired += quiet.add(r, j) ? 1 : 0;
+            firedOnSigns += slopesOnly.add(r, j) ? 1 : 0;
+        }
+        System.out.printf("monitor on 400 iterations of noise: fired %d times (slope signs alone: %d)%n", fired,
+                firedOnSigns);
+        assertTrue(firedOnSigns > 40, "signs alone fire on noise about a quarter of the time: " + firedOnSigns);
+        assertTrue(fired <= 8, "two standard errors each: rarely on noise: " + fired);
+        // the reward rising and the judge falling by a few noise widths over the window does fire
+        HackingMonitor m = new HackingMonitor(5);
+        boolean any = false;
+        for (int t = 0; t < 5; t++) {
+            any |= m.add(2 + 0.1 * t + 0.01 * rnd.nextGaussian(), 0.7 - 0.05 * t + 0.005 * rnd.nextGaussian());
+        }
+        assertTrue(any, "a clear trend through small noise fires");
+    }
+
+    @Test
+    void significanceIsTheSlopeOverItsStandardError() {
+        HackingMonitor m = new HackingMonitor(4);
+        double[] y = {1.0, 1.5, 1.2, 2.1};
+        for (double v : y) {
+            m.add(v, 0);
+        }
+        // by hand: x = 0..3, slope b = Sxy / Sxx, residuals e_i = y_i - (ybar + b (x_i - xbar)), se = sqrt(sum e^2 / 2 / Sxx)
+        double xbar = 1.5;
+        double ybar = (1.0 + 1.5 + 1.2 + 2.1) / 4;
+        double sxy = 0;
+        double sxx = 0;
+        for (int i = 0; i < 4; i++) {
+            sxy += (i - xbar) * (y[i] - ybar);
+            sxx += (i - xbar) * (i - xbar);
+        }
+        double b = sxy / sxx;
+        double sse = 0;
+        for (int i = 0; i < 4; i++) {
+            double e = y[i] - (ybar + b * (i - xbar));
+            sse += e * e;
+        }
+        close(b / Math.sqrt(sse / 2 / sxx), m.significance(0), "t of the reward's slope");
+        assertEquals(0.0, m.significance(1), "a flat judge has no trend");
+    }
 }

@@ -228,6 +228,9 @@ class PpoSettingsTest {
         assertFalse(s.pauseOnHacking);
         assertEquals("arithmetic-verifier", read(stage("monitor", "arithmetic-verifier")).judge,
                 "monitor: <name> names the judge");
+        assertEquals(2.0, s.threshold);
+        assertEquals(3.5, read(stage("monitor", Map.of("judge", "v", "threshold", 3.5))).threshold);
+        fails(stage("monitor", Map.of("judge", "v", "threshold", -1)), "monitor.threshold");
     }
 
     @Test
