@@ -49,7 +49,7 @@ import org.tensorflow.types.TFloat32;
 public final class PpoClipLoss implements PolicyLoss {
     /** Setting: how far the probability ratio may move from 1 before the surrogate stops rewarding the move. */
     static final String CLIPRANGE = "cliprange";
-    /** Setting: how far the value prediction may move from its rollout-time value before its loss stops rewarding it. */
+    /** Setting: how far a value prediction may move from its rollout-time value before its loss stops rewarding it. */
     static final String CLIPRANGE_VALUE = "cliprange_value";
     /** Setting: the weight of the value loss in the total. */
     static final String VF_COEF = "vf_coef";

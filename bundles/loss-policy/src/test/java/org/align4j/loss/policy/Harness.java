@@ -307,12 +307,18 @@ final class Harness {
             assertTrue(e <= 1e-5, what + ": ||grad - fd|| / ||fd|| = " + e);
         }
 
-        /** Loss, metrics and gradient of {@code loss} on {@code b} with {@code settings} against the loops for {@code o}. */
+        /**
+         * Loss, metrics and gradient of {@code loss} on {@code b} with {@code settings}, against the loops for
+         * {@code o}.
+         */
         Run check(PolicyLoss loss, Batch b, Settings settings, Options o, String what) {
             return check(loss, b, settings, o, false, what);
         }
 
-        /** As above, with the constant inputs {@linkplain Harness#run(PolicyLoss, Batch, Settings, boolean) entangled}. */
+        /**
+         * As above, with the constant inputs {@linkplain Harness#run(PolicyLoss, Batch, Settings, boolean)
+         * entangled}.
+         */
         Run check(PolicyLoss loss, Batch b, Settings settings, Options o, boolean entangled, String what) {
             Run run = run(loss, b, settings, entangled);
             Map<String, Double> expected = reference(b, o);

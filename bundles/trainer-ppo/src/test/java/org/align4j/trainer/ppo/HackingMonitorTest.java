@@ -248,7 +248,8 @@ class HackingMonitorTest {
         for (double v : y) {
             m.add(v, 0);
         }
-        // by hand: x = 0..3, slope b = Sxy / Sxx, residuals e_i = y_i - (ybar + b (x_i - xbar)), se = sqrt(sum e^2 / 2 / Sxx)
+        // by hand: x = 0..3, slope b = Sxy / Sxx, residuals e_i = y_i - (ybar + b (x_i - xbar)),
+        // se = sqrt(sum e^2 / 2 / Sxx)
         double xbar = 1.5;
         double ybar = (1.0 + 1.5 + 1.2 + 2.1) / 4;
         double sxy = 0;
