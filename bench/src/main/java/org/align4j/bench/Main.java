@@ -414,13 +414,7 @@ public final class Main {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("benchmark", "align4j-bench");
         r.put("time", Instant.now().toString());
-        Map<String, Object> host = new LinkedHashMap<>();
-        host.put("cpus", Runtime.getRuntime().availableProcessors());
-        host.put("load_average_start", loadStart);
-        host.put("load_average_end", loadEnd);
-        host.put("java", System.getProperty("java.version"));
-        host.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
-        r.put("host", host);
+        r.put("host", host(loadStart, loadEnd));
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("rounds", opt.rounds());
         o.put("steps", opt.steps());
@@ -521,6 +515,17 @@ public final class Main {
             return List.of();
         }
         return Arrays.asList(new String(Files.readAllBytes(file), StandardCharsets.UTF_8).split("\n"));
+    }
+
+    /** The machine a result was measured on, for the result files: CPUs, load averages, Java and OS. */
+    static Map<String, Object> host(String loadStart, String loadEnd) {
+        Map<String, Object> host = new LinkedHashMap<>();
+        host.put("cpus", Runtime.getRuntime().availableProcessors());
+        host.put("load_average_start", loadStart);
+        host.put("load_average_end", loadEnd);
+        host.put("java", System.getProperty("java.version"));
+        host.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        return host;
     }
 
     /** The last {@code n} lines of {@code file}, indented for an error message. */

@@ -390,13 +390,7 @@ public final class PpoBench {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("benchmark", "align4j-bench --ppo");
         r.put("time", Instant.now().toString());
-        Map<String, Object> host = new LinkedHashMap<>();
-        host.put("cpus", Runtime.getRuntime().availableProcessors());
-        host.put("load_average_start", loadStart);
-        host.put("load_average_end", loadEnd);
-        host.put("java", System.getProperty("java.version"));
-        host.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
-        r.put("host", host);
+        r.put("host", Main.host(loadStart, loadEnd));
         Map<String, Object> opts = new LinkedHashMap<>();
         opts.put("iterations", o.iterations());
         opts.put("prompts", o.prompts());

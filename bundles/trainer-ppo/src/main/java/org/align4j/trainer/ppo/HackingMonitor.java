@@ -42,34 +42,28 @@ final class HackingMonitor {
      * none.
      */
     double significance(int which) {
-        int n = Math.min(window, history.size());
-        double slope = trend(which);
-        if (n < 2 || slope == 0) {
+        double[] f = fit(which);
+        double slope = f[0];
+        if (slope == 0) {
             return 0;
         }
-        List<double[]> last = history.subList(history.size() - n, history.size());
-        double mx = (n - 1) / 2.0;
-        double my = 0;
-        for (double[] h : last) {
-            my += h[which];
-        }
-        my /= n;
-        double sse = 0;
-        double sxx = 0;
-        for (int i = 0; i < n; i++) {
-            double fit = my + slope * (i - mx);
-            sse += (last.get(i)[which] - fit) * (last.get(i)[which] - fit);
-            sxx += (i - mx) * (i - mx);
-        }
-        double se = n > 2 ? Math.sqrt(sse / (n - 2) / sxx) : 0;
+        double se = f[1];
         return se <= 1e-12 * Math.abs(slope) ? Math.copySign(Double.POSITIVE_INFINITY, slope) : slope / se;
     }
 
     /** The least-squares slope per iteration of series {@code which} (0 reward, 1 judge) over the last window. */
     double trend(int which) {
+        return fit(which)[0];
+    }
+
+    /**
+     * The least-squares line through series {@code which} over the last window, x = 0 .. n-1:
+     * {@code {slope, standard error of the slope}} (the error 0 with fewer than three points; both 0 below two).
+     */
+    private double[] fit(int which) {
         int n = Math.min(window, history.size());
         if (n < 2) {
-            return 0;
+            return new double[] {0, 0};
         }
         List<double[]> last = history.subList(history.size() - n, history.size());
         double mx = (n - 1) / 2.0;
@@ -84,7 +78,13 @@ final class HackingMonitor {
             sxy += (i - mx) * (last.get(i)[which] - my);
             sxx += (i - mx) * (i - mx);
         }
-        return sxy / sxx;
+        double slope = sxy / sxx;
+        double sse = 0;
+        for (int i = 0; i < n; i++) {
+            double e = last.get(i)[which] - (my + slope * (i - mx));
+            sse += e * e;
+        }
+        return new double[] {slope, n > 2 ? Math.sqrt(sse / (n - 2) / sxx) : 0};
     }
 
     /** Forgets the history (a run resumed after the monitor paused it starts watching afresh). */
