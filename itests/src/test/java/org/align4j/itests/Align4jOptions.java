@@ -81,6 +81,17 @@ public final class Align4jOptions {
      * {@code run:} line, the model's context, then the reward stage's own lines (loss, data, optimizer, ...).
      */
     public static String tinyRewardPipeline(String runLine, int context, String... rewardLines) {
+        List<String> later = new ArrayList<>(List.of("  - trainer: reward", "    init: stage-0"));
+        later.addAll(List.of(rewardLines));
+        return tinyPretrainThen(runLine, context, later.toArray(new String[0]));
+    }
+
+    /**
+     * A pipeline of a tiny pre-training stage (1 layer, d_model 32, 20 steps on arithmetic equations up to 9), then
+     * the stages given as their lines ({@code "  - trainer: ppo"}, {@code "    init: stage-0"}, ...); none for the
+     * pre-training alone.
+     */
+    public static String tinyPretrainThen(String runLine, int context, String... laterStageLines) {
         List<String> lines = new ArrayList<>(List.of(runLine,
                 "model: { layers: 1, d_model: 32, heads: 2, context: " + context + " }",
                 "data:",
@@ -92,10 +103,8 @@ public final class Align4jOptions {
                 "    loss: causal-lm",
                 "    optimizer: { name: adamw, lr: 3.0e-3 }",
                 "    steps: 20",
-                "    batch: 8",
-                "  - trainer: reward",
-                "    init: stage-0"));
-        lines.addAll(List.of(rewardLines));
+                "    batch: 8"));
+        lines.addAll(List.of(laterStageLines));
         lines.add("");
         return String.join("\n", lines);
     }

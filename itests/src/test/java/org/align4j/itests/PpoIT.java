@@ -67,38 +67,23 @@ public class PpoIT {
 
     /** A tiny pre-training stage; with {@code ppo}, a PPO stage after it, long enough to be stopped by the test. */
     private static Path pipeline(Path dir, boolean ppo) throws Exception {
-        List<String> lines = new ArrayList<>(List.of(
-                "run: { name: " + RUN + ", workdir: '" + dir.resolve("run") + "', seed: 5 }",
-                "model: { layers: 1, d_model: 32, heads: 2, context: 32 }",
-                "data:",
-                "  generate: { name: arithmetic, count: 1500, max_operand: 9 }",
-                "  validation_fraction: 0.1",
-                "  tokenizer: { type: bpe, vocab: 300 }",
-                "stages:",
-                "  - trainer: pretrain",
-                "    loss: causal-lm",
-                "    optimizer: { name: adamw, lr: 3.0e-3 }",
-                "    steps: 20",
-                "    batch: 8"));
-        if (ppo) {
-            lines.addAll(List.of(
-                    "  - trainer: ppo",
-                    "    init: stage-0",
-                    "    data:",
-                    "      generate: { name: arithmetic, format: prompt-completion, max_operand: 9, count: 200 }",
-                    "      validation_fraction: 0",
-                    "    reward_model: judge",
-                    "    loss: ppo-clip",
-                    "    rollout: { prompts: 2, samples: 2, max_tokens: 8 }",
-                    "    epochs: 1",
-                    "    batch: 4",
-                    "    optimizer: { name: adamw, lr: 1.0e-4, schedule: constant }",
-                    "    steps: 100000",
-                    "    exact_match: { samples: 0 }"));
-        }
-        lines.add("");
+        String runLine = "run: { name: " + RUN + ", workdir: '" + dir.resolve("run") + "', seed: 5 }";
+        String yaml = !ppo ? Align4jOptions.tinyPretrainThen(runLine, 32) : Align4jOptions.tinyPretrainThen(runLine, 32,
+                "  - trainer: ppo",
+                "    init: stage-0",
+                "    data:",
+                "      generate: { name: arithmetic, format: prompt-completion, max_operand: 9, count: 200 }",
+                "      validation_fraction: 0",
+                "    reward_model: judge",
+                "    loss: ppo-clip",
+                "    rollout: { prompts: 2, samples: 2, max_tokens: 8 }",
+                "    epochs: 1",
+                "    batch: 4",
+                "    optimizer: { name: adamw, lr: 1.0e-4, schedule: constant }",
+                "    steps: 100000",
+                "    exact_match: { samples: 0 }");
         Path file = dir.resolve(ppo ? "ppo.yaml" : "pretrain.yaml");
-        Files.writeString(file, String.join("\n", lines));
+        Files.writeString(file, yaml);
         return file;
     }
 

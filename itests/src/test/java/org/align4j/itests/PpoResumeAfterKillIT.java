@@ -27,19 +27,8 @@ public class PpoResumeAfterKillIT {
 
     /** A tiny pre-training stage and a PPO stage on the verifier: 4 updates per iteration, a checkpoint every 5. */
     private static Path pipeline(Path dir) throws Exception {
-        String yaml = String.join("\n",
-                "run: { name: ppo-kill, workdir: '" + dir.resolve("run") + "', seed: 5 }",
-                "model: { layers: 1, d_model: 32, heads: 2, context: 32 }",
-                "data:",
-                "  generate: { name: arithmetic, count: 1500, max_operand: 9 }",
-                "  validation_fraction: 0.1",
-                "  tokenizer: { type: bpe, vocab: 300 }",
-                "stages:",
-                "  - trainer: pretrain",
-                "    loss: causal-lm",
-                "    optimizer: { name: adamw, lr: 3.0e-3 }",
-                "    steps: 30",
-                "    batch: 8",
+        String yaml = Align4jOptions.tinyPretrainThen("run: { name: ppo-kill, workdir: '" + dir.resolve("run")
+                + "', seed: 5 }", 32,
                 "  - trainer: ppo",
                 "    init: stage-0",
                 "    data:",
@@ -53,8 +42,7 @@ public class PpoResumeAfterKillIT {
                 "    optimizer: { name: adamw, lr: 1.0e-3, schedule: constant }",
                 "    steps: " + STEPS,
                 "    checkpoint: { every: 5, keep: 2 }",
-                "    exact_match: { samples: 0 }",
-                "");
+                "    exact_match: { samples: 0 }");
         Files.createDirectories(dir);
         Path file = dir.resolve("pipeline.yaml");
         Files.writeString(file, yaml);
