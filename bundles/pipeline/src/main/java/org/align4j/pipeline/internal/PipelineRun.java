@@ -301,7 +301,10 @@ public final class PipelineRun {
                 throw new IllegalStateException(d.section.source() + ": " + d.section.path() + ".validation_file: "
                         + "no such file: " + held);
             }
-            Examples heldOut = reader.read(held, read.format(), d.skipMalformed);
+            // in its own format unless the section names one: a stage that reads only prompts (ppo) may train on
+            // generated questions and hold out the prompts of an earlier stage's pairs
+            Examples heldOut = reader.read(held, d.format.equals("auto") ? null : DatasetFormat.byName(d.format),
+                    d.skipMalformed);
             heldOut.warnings().forEach(w -> message("warning: " + w));
             heldOut.skipped().forEach(x -> message("skipped " + x));
             state.count(SKIPPED_LINES, heldOut.skipped().size());

@@ -485,9 +485,6 @@ public final class PipelineValidator {
                 throw data.error("validation_fraction", "set either validation_fraction (a split) or validation_file"
                         + " (held-out examples of their own), not both");
             }
-            if (d.generator != null) {
-                throw data.error("validation_file", "applies to train: and from: (generated examples are split)");
-            }
             String name = data.getString("validation_file");
             if (data.has("validation_from")) {
                 d.validationFromStage = earlierStage(data, "validation_from", index);

@@ -242,6 +242,30 @@ class PipelineEngineTest {
     }
 
     @Test
+    void aHeldOutFileIsReadInItsOwnFormatUnlessTheSectionNamesOne() throws Exception {
+        registry.addUnnamed(org.align4j.api.data.StructuredDatasets.class,
+                new org.align4j.data.StructuredDatasetsImpl());
+        Path train = dir.resolve("train.jsonl");
+        Files.writeString(train, "{\"prompt\": \"1+1=\", \"completion\": \"2\"}\n");
+        Path held = dir.resolve("held.jsonl"); // ppo trains on questions and is judged on the prompts of pairs
+        Files.writeString(held, "{\"prompt\": \"3+3=\", \"chosen\": \"6\", \"rejected\": \"7\"}\n");
+        Path f = pipeline(GENERATE, "  - { trainer: pretrain, loss: causal-lm, optimizer: adamw, steps: 2,",
+                "      data: { train: '" + train + "', validation_file: '" + held + "' } }");
+        RunOutcome out = engine.run(f, Map.of());
+        assertEquals(0, out.exitCode(), log.toString());
+        assertInstanceOf(org.align4j.api.data.PromptCompletionExample.class, contexts.get(1).trainExamples().get(0));
+        assertInstanceOf(org.align4j.api.data.PairwiseExample.class, contexts.get(1).validationExamples().get(0));
+
+        // a format the section names applies to both files: the pairs are not prompt-completion examples
+        Path g = pipeline(GENERATE, "  - { trainer: pretrain, loss: causal-lm, optimizer: adamw, steps: 2,",
+                "      data: { train: '" + train + "', format: prompt-completion, validation_file: '" + held + "' } }");
+        RunFailure e = assertThrows(RunFailure.class, () -> engine.run(g, Map.of("run.workdir",
+                dir.resolve("runs/other").toString())));
+        assertEquals("1:pretrain", e.part());
+        assertTrue(e.getMessage().contains(held + ":1: "), e.getMessage());
+    }
+
+    @Test
     void malformedLinesAreSkippedOnRequestCountedAndShownOnce() throws Exception {
         Path corpus = dir.resolve("corpus.jsonl");
         Files.writeString(corpus, "{\"text\": \"a b\"}\nnot json\n{\"text\": \"c d\"}\n{\"other\": 1}\n"
