@@ -64,7 +64,8 @@ public final class PipelinePlan {
         final Path fromFile;
         /**
          * {@code validation_file}: held-out examples from a file of their own instead of a split (with {@code from},
-         * inside that stage's output folder; with {@code train}, a path); {@code null} to split.
+         * or with {@code validation_from}, inside that stage's output folder; otherwise a path; also with generated
+         * examples), read in its own format unless the section names one; {@code null} to split.
          */
         Path validationFile;
         /**

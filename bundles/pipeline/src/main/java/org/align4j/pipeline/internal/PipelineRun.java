@@ -276,8 +276,8 @@ public final class PipelineRun {
         StructuredDatasets reader = plugins.service(StructuredDatasets.class, pluginWait).orElseThrow(
                 () -> new IllegalStateException("no StructuredDatasets service is registered; install the align4j"
                         + " data bundle"));
-        Examples read = reader.read(file, d.format.equals("auto") ? null : DatasetFormat.byName(d.format),
-                d.skipMalformed);
+        DatasetFormat named = d.format.equals("auto") ? null : DatasetFormat.byName(d.format); // null: detected
+        Examples read = reader.read(file, named, d.skipMalformed);
         for (String w : read.warnings()) {
             message("warning: " + w);
         }
@@ -303,8 +303,7 @@ public final class PipelineRun {
             }
             // in its own format unless the section names one: a stage that reads only prompts (ppo) may train on
             // generated questions and hold out the prompts of an earlier stage's pairs
-            Examples heldOut = reader.read(held, d.format.equals("auto") ? null : DatasetFormat.byName(d.format),
-                    d.skipMalformed);
+            Examples heldOut = reader.read(held, named, d.skipMalformed);
             heldOut.warnings().forEach(w -> message("warning: " + w));
             heldOut.skipped().forEach(x -> message("skipped " + x));
             state.count(SKIPPED_LINES, heldOut.skipped().size());

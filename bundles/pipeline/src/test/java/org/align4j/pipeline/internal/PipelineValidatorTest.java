@@ -568,13 +568,13 @@ class PipelineValidatorTest {
         assertTrue(up.contains("must be a path inside the earlier stage's output folder"), up);
 
         // generated training examples (fresh questions for ppo) with the held-out file of an earlier stage
-        plan = validate(file(twoStages("    data: { generate: { name: arithmetic, count: 50 }, validation_from: stage-0,"
-                + " validation_file: feedback/heldout/pairwise.jsonl }")), Map.of());
+        plan = validate(file(twoStages("    data: { generate: { name: arithmetic, count: 50 },"
+                + " validation_from: stage-0, validation_file: feedback/heldout/pairwise.jsonl }")), Map.of());
         assertEquals("arithmetic", plan.stages().get(1).data.generator);
         assertEquals(0, plan.stages().get(1).data.validationFromStage);
         assertEquals(Path.of("feedback/heldout/pairwise.jsonl"), plan.stages().get(1).data.validationFile);
-        String split = error(twoStages("    data: { generate: { name: arithmetic, count: 50 }, validation_fraction: 0.1,"
-                + " validation_from: stage-0, validation_file: a.jsonl }"));
+        String split = error(twoStages("    data: { generate: { name: arithmetic, count: 50 },"
+                + " validation_fraction: 0.1, validation_from: stage-0, validation_file: a.jsonl }"));
         assertTrue(split.startsWith(dir.resolve("x.yaml") + ": stages[1].data.validation_fraction: set either"), split);
     }
 }
