@@ -46,7 +46,9 @@ import org.tensorflow.types.TInt32;
  * tok_emb.weight                  [V, d]      N(0, std)   decay only when tied (it is then the LM head's matmul weight)
  * pos_emb.weight                  [context, d] N(0, std)  learned positions only; sinusoidal ones are a constant
  * blocks.{i}.ln_1.weight / .bias  [d]         1 / 0       .bias with layernorm only
- * blocks.{i}.attn.q.weight / .bias [d, d] / [d]           also .k, .v
+ * blocks.{i}.attn.q.weight / .bias [d, d] / [d]
+ * blocks.{i}.attn.k.weight / .bias [d, kv] / [kv]         kv = kv_heads * head size (d with multi-head attention);
+ *                                                         also .v
  * blocks.{i}.attn.o.weight / .bias [d, d] / [d]           weight N(0, std / sqrt(2 * layers))
  * blocks.{i}.ln_2.weight / .bias  [d]
  * blocks.{i}.mlp.fc.weight / .bias [d, ffn] / [ffn]
@@ -76,7 +78,8 @@ import org.tensorflow.types.TInt32;
  * with explicit {@code [B, T]} positions take each row's own positions (left-padded batches, a KV cache).
  *
  * <h2>KV cache</h2> {@link #hiddenCached} runs the same blocks on new tokens only: each block appends the keys and
- * values of the new tokens to the cached ones ({@code [B, H, P, D]} to {@code [B, H, P + Tn, D]}) and the kernel sees
+ * values of the new tokens to the cached ones ({@code [B, Hkv, P, D]} to {@code [B, Hkv, P + Tn, D]}, {@code Hkv} the
+ * model's {@code kv_heads}: a grouped-query model caches fewer heads than it queries) and the kernel sees
  * the queries at offset {@code P}. The cache holds one slot per fed token, padding included, so the key mask has
  * {@code P + Tn} columns; slots and positions differ in left-padded rows, which is why positions are explicit.
  *
@@ -153,6 +156,7 @@ final class DecoderTransformer implements Transformer {
             positionTable = scope.withName("pos_sinusoidal").constant(
                     Shape.of(config.context(), d), DataBuffers.of(sinusoidal(config.context(), d), true, false));
         }
+        int kv = config.kvHeads() * config.headSize(); // width of the key and value projections
         for (int i = 0; i < config.layers(); i++) {
             String p = "blocks." + i + ".";
             Block b = new Block();
@@ -160,10 +164,10 @@ final class DecoderTransformer implements Transformer {
             b.ln1Bias = layerNorm ? add(scope, p + "ln_1.bias", Shape.of(d), false, Initializer.Kind.ZEROS) : null;
             b.qW = add(scope, p + "attn.q.weight", Shape.of(d, d), true, Initializer.Kind.NORMAL);
             b.qB = add(scope, p + "attn.q.bias", Shape.of(d), false, Initializer.Kind.ZEROS);
-            b.kW = add(scope, p + "attn.k.weight", Shape.of(d, d), true, Initializer.Kind.NORMAL);
-            b.kB = add(scope, p + "attn.k.bias", Shape.of(d), false, Initializer.Kind.ZEROS);
-            b.vW = add(scope, p + "attn.v.weight", Shape.of(d, d), true, Initializer.Kind.NORMAL);
-            b.vB = add(scope, p + "attn.v.bias", Shape.of(d), false, Initializer.Kind.ZEROS);
+            b.kW = add(scope, p + "attn.k.weight", Shape.of(d, kv), true, Initializer.Kind.NORMAL);
+            b.kB = add(scope, p + "attn.k.bias", Shape.of(kv), false, Initializer.Kind.ZEROS);
+            b.vW = add(scope, p + "attn.v.weight", Shape.of(d, kv), true, Initializer.Kind.NORMAL);
+            b.vB = add(scope, p + "attn.v.bias", Shape.of(kv), false, Initializer.Kind.ZEROS);
             b.oW = add(scope, p + "attn.o.weight", Shape.of(d, d), true, Initializer.Kind.RESIDUAL);
             b.oB = add(scope, p + "attn.o.bias", Shape.of(d), false, Initializer.Kind.ZEROS);
             b.ln2Gain = add(scope, p + "ln_2.weight", Shape.of(d), false, Initializer.Kind.ONES);
@@ -247,6 +251,11 @@ final class DecoderTransformer implements Transformer {
     }
 
     @Override
+    public int keyValueHeads() {
+        return config.kvHeads();
+    }
+
+    @Override
     public Operand<TFloat32> hidden(Ops tf, Operand<TInt32> tokens, Operand<TFloat32> keyMask) {
         int d = config.dModel();
         Operand<TInt32> tokenShape = tf.shape(tokens); // [2] = (B, T)
@@ -294,7 +303,7 @@ final class DecoderTransformer implements Transformer {
         List<Operand<TFloat32>> values = new ArrayList<>();
         h = blocks(tf, h, tokenShape, keyMask, past, keys, values); // [N, d]
         return new CachedForward(tf.reshape(h, withLast(tf, tokenShape, d)), // [B, Tn, d]
-                new KeyValueCache(keys, values)); // each [B, H, P + Tn, D]
+                new KeyValueCache(keys, values)); // each [B, Hkv, P + Tn, D]
     }
 
     /**
@@ -329,8 +338,8 @@ final class DecoderTransformer implements Transformer {
             List<Operand<TFloat32>> valuesOut) {
         for (int i = 0; i < blocks.size(); i++) {
             Block b = blocks.get(i);
-            Operand<TFloat32> pastK = past == null ? null : past.keys().get(i); // [B, H, P, D]
-            Operand<TFloat32> pastV = past == null ? null : past.values().get(i); // [B, H, P, D]
+            Operand<TFloat32> pastK = past == null ? null : past.keys().get(i); // [B, Hkv, P, D]
+            Operand<TFloat32> pastV = past == null ? null : past.values().get(i); // [B, Hkv, P, D]
             if (config.norm() == NormPlacement.PRE) {
                 h = tf.math.add(h, selfAttention(tf, norm(tf, h, b.ln1Gain, b.ln1Bias), b, tokenShape,
                         keyMask, pastK, pastV, keysOut, valuesOut)); // [N, d]
@@ -355,14 +364,14 @@ final class DecoderTransformer implements Transformer {
     private Operand<TFloat32> selfAttention(Ops tf, Operand<TFloat32> x, Block b, Operand<TInt32> tokenShape,
             Operand<TFloat32> keyMask, Operand<TFloat32> pastK, Operand<TFloat32> pastV,
             List<Operand<TFloat32>> keysOut, List<Operand<TFloat32>> valuesOut) {
-        Operand<TFloat32> q = splitHeads(tf, linear(tf, x, b.qW, b.qB), tokenShape); // [B, H, T, D]
-        Operand<TFloat32> k = splitHeads(tf, linear(tf, x, b.kW, b.kB), tokenShape); // [B, H, T, D]
-        Operand<TFloat32> v = splitHeads(tf, linear(tf, x, b.vW, b.vB), tokenShape); // [B, H, T, D]
+        Operand<TFloat32> q = splitHeads(tf, linear(tf, x, b.qW, b.qB), tokenShape, config.heads()); // [B, H, T, D]
+        Operand<TFloat32> k = splitHeads(tf, linear(tf, x, b.kW, b.kB), tokenShape, config.kvHeads()); // [B, Hkv, T, D]
+        Operand<TFloat32> v = splitHeads(tf, linear(tf, x, b.vW, b.vB), tokenShape, config.kvHeads()); // [B, Hkv, T, D]
         Operand<TInt32> offset = null;
         if (pastK != null) {
             offset = tf.gather(tf.shape(pastK), tf.constant(2), tf.constant(0)); // [] P
-            k = tf.concat(List.of(pastK, k), tf.constant(2)); // [B, H, P + T, D]
-            v = tf.concat(List.of(pastV, v), tf.constant(2)); // [B, H, P + T, D]
+            k = tf.concat(List.of(pastK, k), tf.constant(2)); // [B, Hkv, P + T, D]
+            v = tf.concat(List.of(pastV, v), tf.constant(2)); // [B, Hkv, P + T, D]
             keysOut.add(k);
             valuesOut.add(v);
         }
@@ -380,12 +389,12 @@ final class DecoderTransformer implements Transformer {
         return linear(tf, merged, b.oW, b.oB); // [N, d]
     }
 
-    /** {@code [N, d]} to {@code [B, H, T, D]}. */
-    private Operand<TFloat32> splitHeads(Ops tf, Operand<TFloat32> x, Operand<TInt32> tokenShape) {
+    /** {@code [N, heads * D]} to {@code [B, heads, T, D]}. */
+    private Operand<TFloat32> splitHeads(Ops tf, Operand<TFloat32> x, Operand<TInt32> tokenShape, int heads) {
         Operand<TInt32> shape = tf.concat(List.of(tokenShape,
-                tf.constant(new int[] {config.heads(), config.headSize()})), tf.constant(0)); // [4]
-        return tf.linalg.transpose(tf.reshape(x, shape), // [B, T, H, D]
-                tf.constant(new int[] {0, 2, 1, 3})); // [B, H, T, D]
+                tf.constant(new int[] {heads, config.headSize()})), tf.constant(0)); // [4]
+        return tf.linalg.transpose(tf.reshape(x, shape), // [B, T, heads, D]
+                tf.constant(new int[] {0, 2, 1, 3})); // [B, heads, T, D]
     }
 
     /** Feed-forward {@code d -> ffn -> d} with tanh-GELU. x: {@code [N, d]}. */

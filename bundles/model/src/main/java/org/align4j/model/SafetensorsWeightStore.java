@@ -41,10 +41,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * library requires; loading checks the same (no overlap, no hole, no trailing bytes) and reads F32 only.
  *
  * <p>{@code config.json} holds the pipeline's {@code model:} keys (see {@link ModelConfig}) plus
- * {@code "model_type": "align4j-decoder"}, {@code "classes"} when the model has a classification head and
+ * {@code "model_type": "align4j-decoder"}, {@code "kv_heads"} when the model shares key/value heads (fewer than
+ * {@code heads}), {@code "classes"} when the model has a classification head and
  * {@code "score_likelihood": true} when a reward model's score adds its mean log-probability of the completion,
  * {@code "likelihood_reference": true} when that is a frozen reference's, {@code "step_credit": true} when an outcome
- * model is scored by its steps; loading requires every other key, reads a missing {@code classes} as 0 and a missing
+ * model is scored by its steps; loading requires every other key, reads a missing {@code kv_heads} as {@code heads},
+ * a missing {@code classes} as 0 and a missing
  * {@code score_likelihood}, {@code likelihood_reference} or {@code step_credit} as false (files written before they
  * existed), and rejects unknown keys, naming the file.
  */
@@ -60,10 +62,11 @@ public final class SafetensorsWeightStore implements WeightStore {
     private static final List<String> CONFIG_KEYS = List.of("vocab_size", "layers", "d_model", "heads", "ffn",
             "context", "norm", "norm_type", "positions", "tie_embeddings", "attention", "norm_eps", "init_std");
     /**
-     * Keys {@code config.json} may leave out: {@code classes} (absent: 0, no classification head) and
+     * Keys {@code config.json} may leave out: {@code kv_heads} (absent: as many as {@code heads}), {@code classes}
+     * (absent: 0, no classification head) and
      * {@code score_likelihood}, {@code likelihood_reference} and {@code step_credit} (absent: false).
      */
-    private static final List<String> OPTIONAL_CONFIG_KEYS = List.of("classes", "score_likelihood",
+    private static final List<String> OPTIONAL_CONFIG_KEYS = List.of("kv_heads", "classes", "score_likelihood",
             "likelihood_reference", "step_credit");
 
     /** The keys of a tensor's header entry. */
@@ -351,6 +354,9 @@ public final class SafetensorsWeightStore implements WeightStore {
         root.put("layers", config.layers());
         root.put("d_model", config.dModel());
         root.put("heads", config.heads());
+        if (config.kvHeads() != config.heads()) { // absent means heads: a multi-head model writes what it always wrote
+            root.put("kv_heads", config.kvHeads());
+        }
         root.put("ffn", config.ffn());
         root.put("context", config.context());
         root.put("norm", config.norm().name().toLowerCase(Locale.ROOT));
@@ -412,6 +418,7 @@ public final class SafetensorsWeightStore implements WeightStore {
                     .layers(integer(file, root, "layers"))
                     .dModel(integer(file, root, "d_model"))
                     .heads(integer(file, root, "heads"))
+                    .kvHeads(root.has("kv_heads") ? positive(file, root, "kv_heads") : 0)
                     .ffn(integer(file, root, "ffn"))
                     .context(integer(file, root, "context"))
                     .norm(choice(file, root, "norm", ModelConfig.NormPlacement.class))
@@ -430,6 +437,15 @@ public final class SafetensorsWeightStore implements WeightStore {
         } catch (IllegalArgumentException e) {
             throw bad(file, e.getMessage());
         }
+    }
+
+    /** An integer above 0 (a key whose absence means a default must not be written as 0). */
+    private static int positive(Path file, JsonNode root, String key) throws IOException {
+        int v = integer(file, root, key);
+        if (v < 1) {
+            throw bad(file, "\"" + key + "\": expected an integer above 0, got " + v);
+        }
+        return v;
     }
 
     private static int integer(Path file, JsonNode root, String key) throws IOException {

@@ -70,6 +70,7 @@ class DecoderTransformerTest {
                 }
             }
         }
+        all.addAll(groupedQuery().toList());
         return all.stream();
     }
 
@@ -175,8 +176,14 @@ class DecoderTransformerTest {
     }
 
     static Stream<ModelConfig> gradientVariants() {
-        return Stream.of(config(NormPlacement.PRE, NormType.LAYERNORM, false, Positions.LEARNED),
-                config(NormPlacement.POST, NormType.RMSNORM, true, Positions.SINUSOIDAL));
+        return Stream.concat(Stream.of(config(NormPlacement.PRE, NormType.LAYERNORM, false, Positions.LEARNED),
+                config(NormPlacement.POST, NormType.RMSNORM, true, Positions.SINUSOIDAL)), groupedQuery());
+    }
+
+    /** Four query heads sharing two key/value heads (grouped-query) and one (multi-query). */
+    static Stream<ModelConfig> groupedQuery() {
+        ModelConfig c = config(NormPlacement.PRE, NormType.LAYERNORM, true, Positions.LEARNED);
+        return Stream.of(c.toBuilder().heads(4).kvHeads(2).build(), c.toBuilder().heads(4).kvHeads(1).build());
     }
 
     /**

@@ -48,7 +48,9 @@ class KeyValueCacheTest {
     static Stream<ModelConfig> variants() {
         return Stream.of(
                 DecoderTransformerTest.config(NormPlacement.PRE, NormType.LAYERNORM, false, Positions.LEARNED),
-                DecoderTransformerTest.config(NormPlacement.POST, NormType.RMSNORM, true, Positions.SINUSOIDAL))
+                DecoderTransformerTest.config(NormPlacement.POST, NormType.RMSNORM, true, Positions.SINUSOIDAL),
+                DecoderTransformerTest.config(NormPlacement.PRE, NormType.LAYERNORM, true, Positions.LEARNED)
+                        .toBuilder().heads(4).kvHeads(1).build()) // multi-query: the cache holds one head
                 .map(c -> c.toBuilder().context(CONTEXT).build());
     }
 
@@ -156,7 +158,7 @@ class KeyValueCacheTest {
                         Session.Runner r = f.session.runner().feed(f.tokens, t).feed(f.positions, p).feed(f.mask, mk);
                         for (int l = 0; l < c.layers(); l++) {
                             if (previous == null) {
-                                TFloat32 empty = TFloat32.tensorOf(Shape.of(b, c.heads(), 0, c.headSize()));
+                                TFloat32 empty = TFloat32.tensorOf(Shape.of(b, c.kvHeads(), 0, c.headSize()));
                                 owned.add(empty);
                                 r.feed(f.pastK.get(l), empty).feed(f.pastV.get(l), empty);
                             } else { // the fetched tensors, fed back as they are
@@ -174,7 +176,7 @@ class KeyValueCacheTest {
                         }
                         previous = res;
                         TFloat32 keys = (TFloat32) res.get(1);
-                        assertArrayEquals(new long[] {b, c.heads(), to, c.headSize()}, keys.shape().asArray());
+                        assertArrayEquals(new long[] {b, c.kvHeads(), to, c.headSize()}, keys.shape().asArray());
                         float[] lg = Tensors.values((TFloat32) res.get(0)); // [B, to - from, V]
                         for (int i = 0; i < b; i++) {
                             for (int s = from; s < to; s++) {

@@ -194,13 +194,15 @@ final class ReferenceDecoder {
         int d = c.dModel();
         int heads = c.heads();
         int hs = d / heads;
+        int group = heads / c.kvHeads(); // query heads per key/value head
         double[][][] q = linear(x, n + "attn.q", d);
-        double[][][] k = linear(x, n + "attn.k", d);
-        double[][][] v = linear(x, n + "attn.v", d);
+        double[][][] k = linear(x, n + "attn.k", c.kvHeads() * hs);
+        double[][][] v = linear(x, n + "attn.v", c.kvHeads() * hs);
         int t = x[0].length;
         double[][][] merged = new double[x.length][t][d];
         for (int i = 0; i < x.length; i++) {
             for (int h = 0; h < heads; h++) {
+                int g = h / group; // the key/value head query head h reads
                 for (int p = 0; p < t; p++) {
                     double[] s = new double[t];
                     double max = Double.NEGATIVE_INFINITY;
@@ -211,7 +213,7 @@ final class ReferenceDecoder {
                         }
                         double dot = 0;
                         for (int e = 0; e < hs; e++) {
-                            dot += q[i][p][h * hs + e] * k[i][j][h * hs + e];
+                            dot += q[i][p][h * hs + e] * k[i][j][g * hs + e];
                         }
                         s[j] = dot / Math.sqrt(hs);
                         max = Math.max(max, s[j]);
@@ -230,7 +232,7 @@ final class ReferenceDecoder {
                     }
                     for (int j = 0; j <= p; j++) {
                         for (int e = 0; e < hs; e++) {
-                            merged[i][p][h * hs + e] += pr[j] / z * v[i][j][h * hs + e];
+                            merged[i][p][h * hs + e] += pr[j] / z * v[i][j][g * hs + e];
                         }
                     }
                 }

@@ -253,6 +253,35 @@ class SafetensorsWeightStoreTest {
     }
 
     @Test
+    void configKeepsKeyValueHeadsOnlyWhenSharedAndReadsAFileWithoutThemAsMultiHead() throws IOException {
+        Path file = dir.resolve("config.json");
+        ModelConfig mha = ModelConfig.builder().vocabSize(50).layers(2).dModel(32).heads(4).build();
+        assertEquals(4, mha.kvHeads());
+        store.saveConfig(file, mha);
+        JsonNode root = new ObjectMapper().readTree(file.toFile());
+        assertTrue(!root.has("kv_heads") && root.size() == 14, "written as before the key existed: " + root);
+        assertEquals(4, store.loadConfig(file).kvHeads());
+
+        ModelConfig gqa = mha.toBuilder().kvHeads(2).build();
+        store.saveConfig(file, gqa);
+        root = new ObjectMapper().readTree(file.toFile());
+        assertEquals(2, root.get("kv_heads").intValue());
+        assertEquals(15, root.size());
+        assertEquals(gqa, store.loadConfig(file));
+        assertEquals(1, store.loadConfig(file).toBuilder().kvHeads(1).build().kvHeads());
+
+        String good = Files.readString(file);
+        assertBadConfig(good.replace("\"kv_heads\" : 2", "\"kv_heads\" : 3"), "model.kv_heads: must divide heads (4)");
+        assertBadConfig(good.replace("\"kv_heads\" : 2", "\"kv_heads\" : 8"), "model.kv_heads: must divide heads (4)");
+        assertBadConfig(good.replace("\"kv_heads\" : 2", "\"kv_heads\" : 0"),
+                "\"kv_heads\": expected an integer above 0");
+        assertBadConfig(good.replace("\"kv_heads\"", "\"num_key_value_heads\""),
+                "unknown key \"num_key_value_heads\"");
+        // two layers, each with k and v of [32, 16] + [16] instead of [32, 32] + [32]
+        assertEquals(mha.parameterCount() - 2L * 2 * (32 * 16 + 16), gqa.parameterCount());
+    }
+
+    @Test
     void configKeepsScoreLikelihoodOnlyWhenTrue() throws IOException {
         Path file = dir.resolve("config.json");
         ModelConfig plain = ModelConfig.builder().vocabSize(50).layers(2).dModel(32).heads(2).build();

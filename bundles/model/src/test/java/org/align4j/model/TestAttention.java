@@ -10,8 +10,10 @@ import org.tensorflow.types.TInt32;
 
 /**
  * A small causal attention for the model's tests (the model bundle may not use attention-standard's classes):
- * {@code softmax(Q K^T / sqrt(D) + mask) V} with the causal triangle from a band matrix, for {@code H == Hkv}; with a
- * query offset (a KV cache) the visible keys are {@code j <= offset + i}.
+ * {@code softmax(Q K^T / sqrt(D) + mask) V} with the causal triangle from a band matrix; with a query offset (a KV
+ * cache) the visible keys are {@code j <= offset + i}. Grouped key/value heads ({@code Hkv < H}) without repeating
+ * them: the queries are viewed as {@code [B, Hkv, H/Hkv, Tq, D]} (query head {@code h} in group {@code h / (H/Hkv)})
+ * and multiplied against {@code [B, Hkv, 1, Tk, D]} by broadcasting.
  */
 final class TestAttention implements AttentionKernel {
     private final int headSize;
@@ -25,45 +27,62 @@ final class TestAttention implements AttentionKernel {
         if (!in.causal()) {
             throw new UnsupportedOperationException("the test kernel does causal self-attention only");
         }
-        if (in.queryOffset() != null) {
-            return attendCached(tf, in);
+        Operand<TInt32> qShape = tf.shape(in.query()); // [4] = [B, H, Tq, D]
+        Operand<TInt32> hkv = tf.gather(tf.shape(in.key()), tf.constant(1), tf.constant(0)); // []
+        Operand<TInt32> group = tf.math.div(tf.gather(qShape, tf.constant(1), tf.constant(0)), hkv); // [] H / Hkv
+        Operand<TFloat32> q = tf.reshape(in.query(), tf.stack(java.util.List.of(
+                tf.gather(qShape, tf.constant(0), tf.constant(0)), hkv, group,
+                tf.gather(qShape, tf.constant(2), tf.constant(0)), tf.constant(headSize)))); // [B, Hkv, G, Tq, D]
+        AttentionInputs grouped = AttentionInputs.of(q, tf.expandDims(in.key(), tf.constant(2)),
+                tf.expandDims(in.value(), tf.constant(2))); // keys and values [B, Hkv, 1, Tk, D]
+        if (in.keyMask() != null) {
+            grouped.withKeyMask(in.keyMask());
         }
+        if (in.queryOffset() != null) {
+            grouped.withQueryOffset(in.queryOffset());
+        }
+        return tf.reshape(in.queryOffset() != null ? attendCached(tf, grouped) : attendWhole(tf, grouped),
+                qShape); // [B, H, Tq, D]
+    }
+
+    /** Rank-5 inputs ({@code [B, Hkv, G, T, D]}), no cache. */
+    private Operand<TFloat32> attendWhole(Ops tf, AttentionInputs in) {
         Operand<TFloat32> scores = tf.math.mul(
                 tf.train.batchMatMul(in.query(), in.key(), TFloat32.class, BatchMatMul.adjY(true)),
-                tf.constant((float) (1 / Math.sqrt(headSize)))); // [B, H, T, T]
-        Operand<TInt32> t = tf.gather(tf.shape(in.query()), tf.constant(2), tf.constant(0));
+                tf.constant((float) (1 / Math.sqrt(headSize)))); // [B, Hkv, G, T, T]
+        Operand<TInt32> t = tf.gather(tf.shape(in.query()), tf.constant(3), tf.constant(0));
         Operand<TFloat32> lower = tf.linalg.bandPart(
                 tf.fill(tf.stack(java.util.List.of(t, t)), tf.constant(1f)), tf.constant(-1), tf.constant(0)); // [T, T]
         Operand<TFloat32> visible = lower;
         if (in.keyMask() != null) {
             visible = tf.math.mul(lower, tf.reshape(in.keyMask(), tf.stack(java.util.List.of(
                     tf.gather(tf.shape(in.keyMask()), tf.constant(0), tf.constant(0)), tf.constant(1),
-                    tf.constant(1), t)))); // [B, 1, T, T]
+                    tf.constant(1), tf.constant(1), t)))); // [B, 1, 1, T, T]
         }
         scores = tf.math.sub(scores, tf.math.mul(tf.math.sub(tf.constant(1f), visible), tf.constant(1e9f)));
-        return tf.train.batchMatMul(tf.nn.softmax(scores), in.value(), TFloat32.class); // [B, H, T, D]
+        return tf.train.batchMatMul(tf.nn.softmax(scores), in.value(), TFloat32.class); // [B, Hkv, G, T, D]
     }
 
     /**
-     * Queries at {@code offset + i} over {@code Tk} keys: key {@code j} visible when {@code j <= offset + i} and not
+     * Rank-5 inputs as above. Queries at {@code offset + i} over {@code Tk} keys: key {@code j} visible when {@code j <= offset + i} and not
      * padding. A query with no visible key gives zeros.
      */
     private Operand<TFloat32> attendCached(Ops tf, AttentionInputs in) {
         Operand<TFloat32> scores = tf.math.mul(
                 tf.train.batchMatMul(in.query(), in.key(), TFloat32.class, BatchMatMul.adjY(true)),
-                tf.constant((float) (1 / Math.sqrt(headSize)))); // [B, H, Tq, Tk]
-        Operand<TInt32> tq = tf.gather(tf.shape(in.query()), tf.constant(2), tf.constant(0));
-        Operand<TInt32> tk = tf.gather(tf.shape(in.key()), tf.constant(2), tf.constant(0));
+                tf.constant((float) (1 / Math.sqrt(headSize)))); // [B, Hkv, G, Tq, Tk]
+        Operand<TInt32> tq = tf.gather(tf.shape(in.query()), tf.constant(3), tf.constant(0));
+        Operand<TInt32> tk = tf.gather(tf.shape(in.key()), tf.constant(3), tf.constant(0));
         Operand<TInt32> qPos = tf.math.add(tf.range(tf.constant(0), tq, tf.constant(1)), in.queryOffset()); // [Tq]
         Operand<TInt32> kPos = tf.range(tf.constant(0), tk, tf.constant(1)); // [Tk]
         Operand<TFloat32> visible = tf.dtypes.cast(tf.math.lessEqual(tf.expandDims(kPos, tf.constant(0)),
                 tf.expandDims(qPos, tf.constant(1))), TFloat32.class); // [Tq, Tk]
         if (in.keyMask() != null) {
-            visible = tf.math.mul(visible, tf.expandDims(tf.expandDims(in.keyMask(), tf.constant(1)),
-                    tf.constant(1))); // [B, 1, Tq, Tk]
+            visible = tf.math.mul(visible, tf.expandDims(tf.expandDims(tf.expandDims(in.keyMask(), tf.constant(1)),
+                    tf.constant(1)), tf.constant(1))); // [B, 1, 1, Tq, Tk]
         }
         scores = tf.math.sub(scores, tf.math.mul(tf.math.sub(tf.constant(1f), visible), tf.constant(1e9f)));
         return tf.train.batchMatMul(tf.math.mul(tf.nn.softmax(scores), visible), in.value(),
-                TFloat32.class); // [B, H, Tq, D]
+                TFloat32.class); // [B, Hkv, G, Tq, D]
     }
 }

@@ -10,6 +10,7 @@ import org.align4j.api.pipeline.Settings;
  *
  * <pre>
  * vocab_size   from the tokenizer      layers   4       d_model   256     heads  4
+ * kv_heads     heads
  * ffn          4 * d_model             context  128     norm      pre | post
  * norm_type    layernorm | rmsnorm     positions learned | sinusoidal
  * tie_embeddings true                  attention mha     norm_eps  1e-5    init_std 0.02
@@ -18,6 +19,12 @@ import org.align4j.api.pipeline.Settings;
  * </pre>
  * {@code norm: pre} is GPT's {@code x + F(LNorm(x))} with a final norm before the head; {@code norm: post} is BERT's
  * {@code LNorm(F(x) + x)}.
+ *
+ * <p>{@code kv_heads} is the number of key/value heads (grouped-query attention; 1 is multi-query attention): it must
+ * divide {@code heads}, query head {@code h} reads key/value head {@code h / (heads / kv_heads)}, the key and value
+ * projections are {@code [d_model, kv_heads * head_size]} and a KV cache holds {@code kv_heads} heads. The default,
+ * {@code heads}, is multi-head attention; {@code config.json} holds it only when it differs (a file without it reads
+ * as {@code heads}, so model folders written before the key existed load as they were).
  *
  * <p>{@code classes} is the number of logits of the classification head ({@link Transformer#classify}), e.g. 3 for a
  * process reward model's correct / neutral / incorrect; 0 (the default) means no such head. It is set by the stage
@@ -63,6 +70,7 @@ public final class ModelConfig {
     private final int layers;
     private final int dModel;
     private final int heads;
+    private final int kvHeads;
     private final int ffn;
     private final int context;
     private final NormPlacement norm;
@@ -82,6 +90,7 @@ public final class ModelConfig {
         this.layers = b.layers;
         this.dModel = b.dModel;
         this.heads = b.heads;
+        this.kvHeads = b.kvHeads > 0 ? b.kvHeads : b.heads;
         this.ffn = b.ffn > 0 ? b.ffn : 4 * b.dModel;
         this.context = b.context;
         this.norm = b.norm;
@@ -103,6 +112,9 @@ public final class ModelConfig {
         check(dModel > 0, "d_model", "must be > 0, got " + dModel);
         check(heads > 0 && dModel % heads == 0, "heads",
                 "must divide d_model (" + dModel + "), got " + heads);
+        check(b.kvHeads >= 0 && kvHeads <= heads && heads % kvHeads == 0, "kv_heads",
+                "must divide heads (" + heads + "): each key/value head serves heads / kv_heads query heads, got "
+                        + b.kvHeads);
         check(context > 0, "context", "must be > 0, got " + context);
         check(normEps > 0, "norm_eps", "must be > 0");
         check(initStd > 0, "init_std", "must be > 0");
@@ -125,13 +137,14 @@ public final class ModelConfig {
      * does not set it.
      */
     public static ModelConfig from(Settings s, int vocabSize) {
-        s.checkKnown("vocab_size", "layers", "d_model", "heads", "ffn", "context", "norm", "norm_type", "positions",
+        s.checkKnown("vocab_size", "layers", "d_model", "heads", "kv_heads", "ffn", "context", "norm", "norm_type", "positions",
                 "tie_embeddings", "attention", "norm_eps", "init_std");
         Builder b = builder()
                 .vocabSize(s.getInt("vocab_size", vocabSize))
                 .layers(s.getInt("layers", 4, 1, 1024))
                 .dModel(s.getInt("d_model", 256, 1, 1 << 16))
                 .heads(s.getInt("heads", 4, 1, 1024))
+                .kvHeads(s.has("kv_heads") ? s.getInt("kv_heads", 0, 1, 1024) : 0)
                 .ffn(s.getInt("ffn", 0, 0, 1 << 20))
                 .context(s.getInt("context", 128, 1, 1 << 20))
                 .norm(parse(s, "norm", NormPlacement.class, NormPlacement.PRE))
@@ -183,6 +196,15 @@ public final class ModelConfig {
 
     public int headSize() {
         return dModel / heads;
+    }
+
+    /**
+     * Key/value heads: {@link #heads()} unless the model shares them between query heads (grouped-query attention).
+     *
+     * @since 1.4
+     */
+    public int kvHeads() {
+        return kvHeads;
     }
 
     public int ffn() {
@@ -270,7 +292,8 @@ public final class ModelConfig {
     public long parameterCount() {
         long d = dModel;
         long normSize = normType == NormType.LAYERNORM ? 2 * d : d; // gain (+ bias)
-        long perBlock = 4 * d * d + 4 * d // attention q, k, v, o with biases
+        long kv = (long) kvHeads * headSize(); // width of the key and value projections
+        long perBlock = 2 * d * d + 2 * d + 2 * d * kv + 2 * kv // attention q, o [d, d] and k, v [d, kv], with biases
                 + 2 * d * ffn + ffn + d // feed-forward
                 + 2 * normSize; // two norms
         long n = (long) vocabSize * d + layers * perBlock;
@@ -291,8 +314,8 @@ public final class ModelConfig {
     }
 
     public Builder toBuilder() {
-        return builder().vocabSize(vocabSize).layers(layers).dModel(dModel).heads(heads).ffn(ffn).context(context)
-                .norm(norm).normType(normType).positions(positions).tieEmbeddings(tieEmbeddings).attention(attention)
+        return builder().vocabSize(vocabSize).layers(layers).dModel(dModel).heads(heads).kvHeads(kvHeads).ffn(ffn)
+                .context(context).norm(norm).normType(normType).positions(positions).tieEmbeddings(tieEmbeddings).attention(attention)
                 .normEps(normEps).initStd(initStd).classes(classes).scoreLikelihood(scoreLikelihood)
                 .likelihoodReference(likelihoodReference).stepCredit(stepCredit);
     }
@@ -310,7 +333,7 @@ public final class ModelConfig {
     @Override
     public String toString() {
         return "ModelConfig{vocab_size=" + vocabSize + ", layers=" + layers + ", d_model=" + dModel + ", heads="
-                + heads + ", ffn=" + ffn + ", context=" + context + ", norm=" + norm + ", norm_type=" + normType
+                + heads + (kvHeads != heads ? ", kv_heads=" + kvHeads : "") + ", ffn=" + ffn + ", context=" + context + ", norm=" + norm + ", norm_type=" + normType
                 + ", positions=" + positions + ", tie_embeddings=" + tieEmbeddings + ", attention=" + attention
                 + ", norm_eps=" + normEps + ", init_std=" + initStd + (classes > 0 ? ", classes=" + classes : "")
                 + (scoreLikelihood ? ", score_likelihood=true" : "")
@@ -324,6 +347,7 @@ public final class ModelConfig {
         private int layers = 4;
         private int dModel = 256;
         private int heads = 4;
+        private int kvHeads;
         private int ffn;
         private int context = 128;
         private NormPlacement norm = NormPlacement.PRE;
@@ -355,6 +379,16 @@ public final class ModelConfig {
 
         public Builder heads(int v) {
             heads = v;
+            return this;
+        }
+
+        /**
+         * Key/value heads (grouped-query attention); 0 for as many as {@code heads}.
+         *
+         * @since 1.4
+         */
+        public Builder kvHeads(int v) {
+            kvHeads = v;
             return this;
         }
 

@@ -293,14 +293,18 @@ class PipelineValidatorTest {
         assertEquals(f + ": data.validation: unknown setting; accepted here: generate, train, format, field,"
                 + " validation_fraction, skip_malformed, tokenizer, reader", errorWith("data.validation", "v.jsonl"));
         assertTrue(errorWith("model.layer", "3").endsWith("model.layer: unknown setting (accepted here: vocab_size,"
-                + " layers, d_model, heads, ffn, context, norm, norm_type, positions, tie_embeddings, attention,"
-                + " norm_eps, init_std)"));
+                + " layers, d_model, heads, kv_heads, ffn, context, norm, norm_type, positions, tie_embeddings,"
+                + " attention, norm_eps, init_std)"));
     }
 
     @Test
     void modelSettingsAreCheckedBeforeAnythingRuns() throws IOException {
         Path f = file(GOOD);
         assertEquals(f + ": model.heads: must divide d_model (128), got 5", errorWith("model.heads", "5"));
+        assertEquals(f + ": model.kv_heads: must divide heads (4): each key/value head serves heads / kv_heads query"
+                + " heads, got 3", errorWith("model.kv_heads", "3"));
+        assertTrue(errorWith("model.kv_heads", "0").endsWith(
+                "model.kv_heads: expected a whole number in [1, 1024], got 0"));
         assertEquals(f + ": model.norm: expected one of pre, post, got \"middle\"", errorWith("model.norm", "middle"));
     }
 
