@@ -19,8 +19,19 @@ import org.tensorflow.types.TInt32;
  * i}.</li>
  * <li>{@code keyMask} optional {@code [B, Tk]} float, 1 for a real key and 0 for padding; padded keys get no
  * weight.</li>
+ * <li>{@code window} optional (0: none), causal only: sliding-window attention over {@code W} keys including the
+ * query itself, query {@code i} sees keys {@code queryOffset + i - W < j <= queryOffset + i}. A kernel that does not
+ * list {@link AttentionKernel#WINDOW} in {@link AttentionKernel#SUPPORTS} must refuse it.</li>
+ * <li>{@code alibiSlopes} optional, one per query head: ALiBi's additive bias
+ * {@code -slope[h] * |queryOffset + i - j|} on the logit of key {@code j} for query {@code i} of head {@code h}
+ * (causal: {@code j <= queryOffset + i}, so the distance is {@code queryOffset + i - j}; key slots and positions
+ * advance together
+ * over the real tokens of a row, so slot distances are position distances). A kernel that does not list
+ * {@link AttentionKernel#ALIBI} must refuse it.</li>
  * </ul>
  * The scale defaults to {@code 1/sqrt(D)}.
+ *
+ * @since 1.1 window and ALiBi slopes
  */
 public final class AttentionInputs {
     private final Operand<TFloat32> query;
@@ -30,6 +41,8 @@ public final class AttentionInputs {
     private Operand<TFloat32> keyMask;
     private boolean causal = true;
     private Float scale;
+    private int window;
+    private float[] alibiSlopes;
 
     private AttentionInputs(Operand<TFloat32> query, Operand<TFloat32> key, Operand<TFloat32> value) {
         this.query = Objects.requireNonNull(query, "query");
@@ -59,6 +72,30 @@ public final class AttentionInputs {
 
     public AttentionInputs withScale(float scale) {
         this.scale = scale;
+        return this;
+    }
+
+    /**
+     * Sliding-window attention over {@code window} keys including the query's own; 0 for none.
+     *
+     * @since 1.1
+     */
+    public AttentionInputs withWindow(int window) {
+        if (window < 0) {
+            throw new IllegalArgumentException("attention window: expected 0 (none) or a number of keys >= 1, got "
+                    + window);
+        }
+        this.window = window;
+        return this;
+    }
+
+    /**
+     * ALiBi's per-head slopes (one per query head), or {@code null} for no bias.
+     *
+     * @since 1.1
+     */
+    public AttentionInputs withAlibiSlopes(float[] slopes) {
+        this.alibiSlopes = slopes == null ? null : slopes.clone();
         return this;
     }
 
@@ -94,5 +131,23 @@ public final class AttentionInputs {
     /** The logit scale, or {@code null} for {@code 1/sqrt(D)}. */
     public Float scale() {
         return scale;
+    }
+
+    /**
+     * The number of keys a query sees, its own included, or 0 for all (no window).
+     *
+     * @since 1.1
+     */
+    public int window() {
+        return window;
+    }
+
+    /**
+     * ALiBi's slopes, one per query head, or {@code null}.
+     *
+     * @since 1.1
+     */
+    public float[] alibiSlopes() {
+        return alibiSlopes == null ? null : alibiSlopes.clone();
     }
 }

@@ -25,6 +25,27 @@ public interface AttentionKernel {
     String NAME = "align4j.name";
 
     /**
+     * Service property: what the kernel does beyond causal attention with a key mask, any of {@link #CACHE},
+     * {@link #GROUPED}, {@link #WINDOW}, {@link #ALIBI}. The pipeline refuses a model that needs something its kernel
+     * does not list, naming the kernel and what is missing; a kernel given inputs it does not support must throw.
+     *
+     * @since 1.1
+     */
+    String SUPPORTS = "align4j.supports";
+
+    /** {@link #SUPPORTS}: queries at an offset into longer keys (a KV cache, {@code queryOffset}). */
+    String CACHE = "cache";
+
+    /** {@link #SUPPORTS}: fewer key/value heads than query heads (grouped-query and multi-query attention). */
+    String GROUPED = "grouped";
+
+    /** {@link #SUPPORTS}: sliding-window attention ({@code window}). */
+    String WINDOW = "window";
+
+    /** {@link #SUPPORTS}: ALiBi's additive position bias ({@code alibiSlopes}). */
+    String ALIBI = "alibi";
+
+    /**
      * Adds attention to the graph.
      *
      * @return {@code [B, H, Tq, D]}: for each query head, the weighted sum of the values of its key/value head.

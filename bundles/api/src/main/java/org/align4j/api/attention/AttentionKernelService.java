@@ -19,4 +19,12 @@ public @interface AttentionKernelService {
 
     /** {@value AttentionKernel#NAME}: the name pipelines select this kernel by. */
     String name();
+
+    /**
+     * {@value AttentionKernel#SUPPORTS}: what the kernel supports ({@code cache}, {@code grouped}, {@code window},
+     * {@code alibi}); none by default.
+     *
+     * @since 1.1
+     */
+    String[] supports() default {};
 }

@@ -1,6 +1,6 @@
 /** Attention kernels: the scaled dot-product attention a Transformer block delegates to. */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.align4j.api.attention;
 
 import org.osgi.annotation.bundle.Export;

@@ -8,6 +8,7 @@ import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.train.BatchMatMul;
+import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -17,7 +18,9 @@ import org.tensorflow.types.TInt32;
  *
  * <pre>
  * scores  = Q K^T * scale                       [B, H, Tq, Tk]
- * scores += (allowed - 1) * 1e9                  causal (j &lt;= queryOffset + i) and key padding
+ * scores -= slope[h] * |queryOffset + i - j|     ALiBi, when slopes are given
+ * scores += (allowed - 1) * 1e9                  causal (j &lt;= queryOffset + i), the window
+ *                                                (j &gt; queryOffset + i - W) and key padding
  * weights = softmax(scores) * allowed            over the keys
  * out     = weights V                            [B, H, Tq, D]
  * </pre>
@@ -36,7 +39,8 @@ import org.tensorflow.types.TInt32;
  * ({@code [-1, -1, -1, D]} placeholders); only the head size {@code D} is read statically when it is known.
  */
 @Component
-@AttentionKernelService(name = "mha")
+@AttentionKernelService(name = "mha", supports = {AttentionKernel.CACHE, AttentionKernel.GROUPED,
+    AttentionKernel.WINDOW, AttentionKernel.ALIBI})
 public final class StandardAttention implements AttentionKernel {
 
     /** Subtracted from the logit of a key a query must not see. */
@@ -51,6 +55,9 @@ public final class StandardAttention implements AttentionKernel {
         Operand<TFloat32> scores = tf.math.mul(
                 tf.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true)), // [B, H, Tq, Tk]
                 scale(tf, in)); // [B, H, Tq, Tk]
+        if (in.alibiSlopes() != null) {
+            scores = tf.math.sub(scores, alibi(tf, in)); // [B, H, Tq, Tk]
+        }
         Operand<TFloat32> allowed = allowed(tf, in); // [B|1, 1, Tq|1, Tk] 1 = visible, 0 = hidden; null: all visible
         if (allowed != null) {
             Operand<TFloat32> penalty = tf.math.mul(tf.math.sub(allowed, tf.constant(1f)),
@@ -70,18 +77,18 @@ public final class StandardAttention implements AttentionKernel {
      */
     static Operand<TFloat32> allowed(Ops tf, AttentionInputs in) {
         Operand<TFloat32> allowed = null;
+        if (in.window() > 0 && !in.causal()) {
+            throw new IllegalArgumentException("attention \"mha\": a window (" + in.window() + " keys) needs causal"
+                    + " attention: it counts the keys before the query");
+        }
         if (in.causal()) {
-            Operand<TInt32> tq = dim(tf, in.query(), 2); // []
-            Operand<TInt32> tk = dim(tf, in.key(), 2); // []
-            Operand<TInt32> queryPos = tf.range(tf.constant(0), tq, tf.constant(1)); // [Tq]
-            if (in.queryOffset() != null) {
-                queryPos = tf.math.add(queryPos, in.queryOffset()); // [Tq] absolute positions
+            Operand<TInt32> distance = distance(tf, in); // [Tq, Tk] query position - key position
+            Operand<TBool> visible = tf.math.greaterEqual(distance, tf.constant(0)); // [Tq, Tk] j <= i
+            if (in.window() > 0) {
+                visible = tf.math.logicalAnd(visible,
+                        tf.math.less(distance, tf.constant(in.window()))); // [Tq, Tk] j > i - W
             }
-            Operand<TInt32> keyPos = tf.range(tf.constant(0), tk, tf.constant(1)); // [Tk]
-            allowed = tf.dtypes.cast(tf.math.lessEqual(
-                    tf.expandDims(keyPos, tf.constant(0)), // [1, Tk]
-                    tf.expandDims(queryPos, tf.constant(1))), // [Tq, 1]
-                    TFloat32.class); // [Tq, Tk]
+            allowed = tf.dtypes.cast(visible, TFloat32.class); // [Tq, Tk]
         }
         if (in.keyMask() != null) {
             Operand<TFloat32> keys = tf.dtypes.cast(tf.math.greater(in.keyMask(), tf.constant(0f)),
@@ -90,6 +97,30 @@ public final class StandardAttention implements AttentionKernel {
             allowed = allowed == null ? keys : tf.math.mul(keys, allowed); // [B, 1, Tq, Tk]
         }
         return allowed;
+    }
+
+    /** {@code queryOffset + i - j} for query {@code i} and key {@code j}: {@code [Tq, Tk]} int32. */
+    static Operand<TInt32> distance(Ops tf, AttentionInputs in) {
+        Operand<TInt32> queryPos = tf.range(tf.constant(0), dim(tf, in.query(), 2), tf.constant(1)); // [Tq]
+        if (in.queryOffset() != null) {
+            queryPos = tf.math.add(queryPos, in.queryOffset()); // [Tq] absolute positions
+        }
+        Operand<TInt32> keyPos = tf.range(tf.constant(0), dim(tf, in.key(), 2), tf.constant(1)); // [Tk]
+        return tf.math.sub(tf.expandDims(queryPos, tf.constant(1)), // [Tq, 1]
+                tf.expandDims(keyPos, tf.constant(0))); // [Tq, Tk]
+    }
+
+    /** ALiBi's bias to subtract, {@code slope[h] * |i - j|}: {@code [1, H, Tq, Tk]}. */
+    static Operand<TFloat32> alibi(Ops tf, AttentionInputs in) {
+        float[] slopes = in.alibiSlopes();
+        Shape qs = in.query().shape();
+        if (!qs.isUnknown() && qs.numDimensions() == 4 && qs.size(1) > 0 && qs.size(1) != slopes.length) {
+            throw new IllegalArgumentException("attention \"mha\": " + slopes.length + " ALiBi slopes for "
+                    + qs.size(1) + " query heads: give one per head");
+        }
+        Operand<TFloat32> d = tf.math.abs(tf.dtypes.cast(distance(tf, in), TFloat32.class)); // [Tq, Tk]
+        Operand<TFloat32> s = tf.reshape(tf.constant(slopes), tf.constant(new int[] {1, -1, 1, 1})); // [1, H, 1, 1]
+        return tf.math.mul(s, tf.expandDims(d, tf.constant(0))); // [1, H, Tq, Tk]
     }
 
     /** {@code [B, Hkv, Tk, D]} to {@code [B, H, Tk, D]}: each key/value head repeated {@code H/Hkv} times in place. */

@@ -1,5 +1,6 @@
 package org.align4j.attention.standard;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,6 +37,18 @@ class StandardAttentionTest {
         final Float scale;
         final float[] q, k, v, mask; // mask [B, Tk] or null
         final boolean staticShapes;
+        int window; // 0: none
+        float[] slopes; // ALiBi, one per query head, or null
+
+        Case window(int w) {
+            window = w;
+            return this;
+        }
+
+        Case alibi(float... s) {
+            slopes = s;
+            return this;
+        }
 
         Case(long seed, int b, int h, int hkv, int tq, int tk, int d, int offset, boolean causal, Float scale,
                 boolean withMask, boolean staticShapes) {
@@ -87,7 +100,9 @@ class StandardAttentionTest {
                     boolean[] visible = new boolean[c.tk];
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < c.tk; j++) {
-                        visible[j] = (!c.causal || j <= c.offset + i) && (c.mask == null || c.mask[b * c.tk + j] > 0);
+                        int distance = c.offset + i - j; // query position - key position
+                        visible[j] = (!c.causal || distance >= 0) && (c.window == 0 || distance < c.window)
+                                && (c.mask == null || c.mask[b * c.tk + j] > 0);
                         if (!visible[j]) {
                             continue;
                         }
@@ -95,7 +110,7 @@ class StandardAttentionTest {
                         for (int e = 0; e < c.d; e++) {
                             dot += q[((b * c.h + h) * c.tq + i) * c.d + e] * k[((b * c.hkv + g) * c.tk + j) * c.d + e];
                         }
-                        s[j] = dot * scale;
+                        s[j] = dot * scale - (c.slopes == null ? 0 : c.slopes[h] * Math.abs(distance));
                         max = Math.max(max, s[j]);
                     }
                     double z = 0;
@@ -143,6 +158,7 @@ class StandardAttentionTest {
             if (c.scale != null) {
                 in.withScale(c.scale);
             }
+            in.withWindow(c.window).withAlibiSlopes(c.slopes);
             Operand<TFloat32> out = new StandardAttention().attend(tf, in);
             Output<?>[] grads = null;
             Placeholder<TFloat32> w = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1, -1, -1)));
@@ -264,6 +280,42 @@ class StandardAttentionTest {
     }
 
     @Test
+    void aSlidingWindowSeesItsLastWKeysAtItsEdges() {
+        // W = 1: each query sees only itself; odd lengths, two batches, grouped heads
+        checkForward(new Case(12, 2, 4, 2, 7, 7, 8, 0, true, null, false, false).window(1));
+        checkForward(new Case(13, 2, 4, 4, 7, 7, 8, 0, true, null, true, false).window(3));
+        // W >= T: the window hides nothing, so the output is plain causal attention's
+        Case wide = new Case(14, 2, 4, 4, 5, 5, 8, 0, true, null, false, false).window(5);
+        Case plain = new Case(14, 2, 4, 4, 5, 5, 8, 0, true, null, false, false);
+        checkForward(wide);
+        assertArrayEquals(runGraph(plain, null).out, runGraph(wide, null).out);
+        checkForward(new Case(14, 2, 4, 4, 5, 5, 8, 0, true, null, false, false).window(50));
+        // a KV cache: queries at positions 4 and 5 over 6 keys, each sees keys 3 .. its own (W = 2: 2 keys)
+        checkForward(new Case(15, 2, 4, 1, 2, 6, 8, 4, true, null, false, false).window(2));
+        checkForward(new Case(16, 1, 2, 2, 1, 9, 4, 8, true, null, true, false).window(3));
+    }
+
+    @Test
+    void alibiSubtractsEachHeadsSlopeTimesTheDistance() {
+        // six heads (not a power of two) with slopes as the model computes them for 6, odd lengths
+        float[] six = {0.25f, 0.0625f, 0.015625f, 0.00390625f, 0.5f, 0.125f};
+        checkForward(new Case(17, 2, 6, 6, 5, 5, 4, 0, true, null, false, false).alibi(six));
+        checkForward(new Case(18, 2, 6, 3, 3, 7, 4, 4, true, null, true, false).alibi(six)); // cached, grouped
+        checkForward(new Case(19, 2, 6, 2, 5, 5, 4, 0, true, null, false, false).alibi(six).window(2));
+        checkForward(new Case(20, 2, 4, 2, 3, 5, 8, 0, false, null, true, false).alibi(1f, 0.5f, 2f, 0.1f));
+        Case wrong = new Case(21, 1, 4, 4, 2, 2, 4, 0, true, null, false, true).alibi(1f, 0.5f);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> runGraph(wrong, null));
+        assertTrue(e.getMessage().contains("2 ALiBi slopes for 4 query heads"), e.getMessage());
+    }
+
+    @Test
+    void aWindowWithoutCausalAttentionIsRefused() {
+        Case c = new Case(22, 1, 2, 2, 3, 3, 4, 0, false, null, false, false).window(2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> runGraph(c, null));
+        assertTrue(e.getMessage().contains("a window (2 keys) needs causal attention"), e.getMessage());
+    }
+
+    @Test
     void nonCausalWithScaleAndMask() {
         checkForward(new Case(8, 2, 4, 2, 3, 5, 8, 0, false, 0.5f, true, false));
     }
@@ -282,7 +334,12 @@ class StandardAttentionTest {
      */
     @Test
     void gradientsMatchCentralDifferencesOfTheReference() {
-        Case c = new Case(10, 2, 4, 2, 3, 5, 4, 2, true, null, true, false);
+        checkGradients(new Case(10, 2, 4, 2, 3, 5, 4, 2, true, null, true, false));
+        checkGradients(new Case(23, 2, 4, 2, 3, 5, 4, 2, true, null, true, false).window(2)
+                .alibi(0.5f, 0.25f, 1f, 2f));
+    }
+
+    private static void checkGradients(Case c) {
         SplittableRandom r = new SplittableRandom(11);
         float[] w = new float[c.b * c.h * c.tq * c.d];
         for (int i = 0; i < w.length; i++) {
