@@ -21,6 +21,7 @@ import org.align4j.api.model.Parameter;
 import org.align4j.api.model.TensorData;
 import org.align4j.api.model.Transformer;
 import org.tensorflow.Operand;
+import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
@@ -123,7 +124,8 @@ final class DecoderTransformer implements Transformer {
     private final List<Parameter> parameters;
 
     private final Variable<TFloat32> tokEmb;
-    private final Operand<TFloat32> positionTable; // [context, d] the variable, or the sinusoidal constant
+    private final Operand<TFloat32> positionTable; // [context, d] the variable, the sinusoidal constant, or null
+                                                   // (rope and alibi add no position vector)
     private final List<Block> blocks = new ArrayList<>();
     private final Variable<TFloat32> lnFGain;
     private final Variable<TFloat32> lnFBias;
@@ -152,9 +154,11 @@ final class DecoderTransformer implements Transformer {
         if (config.positions() == Positions.LEARNED) {
             positionTable = add(scope, "pos_emb.weight", Shape.of(config.context(), d), false,
                     Initializer.Kind.NORMAL);
-        } else {
+        } else if (config.positions() == Positions.SINUSOIDAL) {
             positionTable = scope.withName("pos_sinusoidal").constant(
                     Shape.of(config.context(), d), DataBuffers.of(sinusoidal(config.context(), d), true, false));
+        } else {
+            positionTable = null;
         }
         int kv = config.kvHeads() * config.headSize(); // width of the key and value projections
         for (int i = 0; i < config.layers(); i++) {
@@ -266,11 +270,12 @@ final class DecoderTransformer implements Transformer {
         Operand<TInt32> positions = tf.withControlDependencies(List.of(fits))
                 .range(tf.constant(0), t, tf.constant(1)); // [T]
 
-        Operand<TFloat32> x = tf.math.add(
-                tf.gather(tokEmb, tokens, tf.constant(0)), // [B, T, d]
-                tf.gather(positionTable, positions, tf.constant(0))); // [T, d]
+        Operand<TFloat32> x = tf.gather(tokEmb, tokens, tf.constant(0)); // [B, T, d]
+        x = positionTable == null ? tf.withControlDependencies(List.of(fits)).identity(x)
+                : tf.math.add(x, tf.gather(positionTable, positions, tf.constant(0))); // [B, T, d] + [T, d]
         Operand<TFloat32> h = tf.reshape(x, tf.constant(new int[] {-1, d})); // [N, d]
-        h = blocks(tf, h, tokenShape, keyMask, null, null, null); // [N, d]
+        h = blocks(tf, h, tokenShape, tf.expandDims(positions, tf.constant(0)), keyMask, null, null,
+                null); // [N, d]
         return tf.reshape(h, withLast(tf, tokenShape, d)); // [B, T, d]
     }
 
@@ -283,7 +288,7 @@ final class DecoderTransformer implements Transformer {
         int d = config.dModel();
         Operand<TInt32> tokenShape = tf.shape(tokens); // [2] = (B, T)
         Operand<TFloat32> h = embed(tf, tokens, positions); // [N, d]
-        h = blocks(tf, h, tokenShape, keyMask, null, null, null); // [N, d]
+        h = blocks(tf, h, tokenShape, positions, keyMask, null, null, null); // [N, d]
         return tf.reshape(h, withLast(tf, tokenShape, d)); // [B, T, d]
     }
 
@@ -301,7 +306,7 @@ final class DecoderTransformer implements Transformer {
         Operand<TFloat32> h = embed(tf, tokens, positions); // [N, d] with N = B * Tn
         List<Operand<TFloat32>> keys = new ArrayList<>();
         List<Operand<TFloat32>> values = new ArrayList<>();
-        h = blocks(tf, h, tokenShape, keyMask, past, keys, values); // [N, d]
+        h = blocks(tf, h, tokenShape, positions, keyMask, past, keys, values); // [N, d]
         return new CachedForward(tf.reshape(h, withLast(tf, tokenShape, d)), // [B, Tn, d]
                 new KeyValueCache(keys, values)); // each [B, Hkv, P + Tn, D]
     }
@@ -321,10 +326,10 @@ final class DecoderTransformer implements Transformer {
                 List.of(tf.constant("a position lies outside 0 .. model.context - 1 (model.context = "
                         + config.context() + "): shorten the prompt or generate fewer tokens; smallest and largest"
                         + " position:"), smallest, largest));
-        Operand<TFloat32> x = tf.math.add(
-                tf.gather(tokEmb, tokens, tf.constant(0)), // [B, T, d]
-                tf.gather(positionTable, tf.withControlDependencies(List.of(fits)).identity(positions),
-                        tf.constant(0))); // [B, T, d]
+        Operand<TFloat32> x = tf.gather(tokEmb, tokens, tf.constant(0)); // [B, T, d]
+        x = positionTable == null ? tf.withControlDependencies(List.of(fits)).identity(x)
+                : tf.math.add(x, tf.gather(positionTable, tf.withControlDependencies(List.of(fits))
+                        .identity(positions), tf.constant(0))); // [B, T, d]
         return tf.reshape(x, tf.constant(new int[] {-1, config.dModel()})); // [N, d]
     }
 
@@ -334,19 +339,20 @@ final class DecoderTransformer implements Transformer {
      * {@code keysOut}/{@code valuesOut}; without it, the ops are exactly those of the uncached forward.
      */
     private Operand<TFloat32> blocks(Ops tf, Operand<TFloat32> h, Operand<TInt32> tokenShape,
-            Operand<TFloat32> keyMask, KeyValueCache past, List<Operand<TFloat32>> keysOut,
-            List<Operand<TFloat32>> valuesOut) {
+            Operand<TInt32> positions, Operand<TFloat32> keyMask, KeyValueCache past,
+            List<Operand<TFloat32>> keysOut, List<Operand<TFloat32>> valuesOut) {
+        Rotation rotation = config.positions() == Positions.ROPE ? rotation(tf, positions) : null;
         for (int i = 0; i < blocks.size(); i++) {
             Block b = blocks.get(i);
             Operand<TFloat32> pastK = past == null ? null : past.keys().get(i); // [B, Hkv, P, D]
             Operand<TFloat32> pastV = past == null ? null : past.values().get(i); // [B, Hkv, P, D]
             if (config.norm() == NormPlacement.PRE) {
                 h = tf.math.add(h, selfAttention(tf, norm(tf, h, b.ln1Gain, b.ln1Bias), b, tokenShape,
-                        keyMask, pastK, pastV, keysOut, valuesOut)); // [N, d]
+                        rotation, keyMask, pastK, pastV, keysOut, valuesOut)); // [N, d]
                 h = tf.math.add(h, mlp(tf, norm(tf, h, b.ln2Gain, b.ln2Bias), b)); // [N, d]
             } else {
-                h = norm(tf, tf.math.add(h, selfAttention(tf, h, b, tokenShape, keyMask, pastK, pastV, keysOut,
-                        valuesOut)), b.ln1Gain, b.ln1Bias); // [N, d]
+                h = norm(tf, tf.math.add(h, selfAttention(tf, h, b, tokenShape, rotation, keyMask, pastK, pastV,
+                        keysOut, valuesOut)), b.ln1Gain, b.ln1Bias); // [N, d]
                 h = norm(tf, tf.math.add(h, mlp(tf, h, b)), b.ln2Gain, b.ln2Bias); // [N, d]
             }
         }
@@ -362,11 +368,15 @@ final class DecoderTransformer implements Transformer {
      * {@code P}; the concatenated keys and values are added to {@code keysOut} and {@code valuesOut}.
      */
     private Operand<TFloat32> selfAttention(Ops tf, Operand<TFloat32> x, Block b, Operand<TInt32> tokenShape,
-            Operand<TFloat32> keyMask, Operand<TFloat32> pastK, Operand<TFloat32> pastV,
+            Rotation rotation, Operand<TFloat32> keyMask, Operand<TFloat32> pastK, Operand<TFloat32> pastV,
             List<Operand<TFloat32>> keysOut, List<Operand<TFloat32>> valuesOut) {
         Operand<TFloat32> q = splitHeads(tf, linear(tf, x, b.qW, b.qB), tokenShape, config.heads()); // [B, H, T, D]
         Operand<TFloat32> k = splitHeads(tf, linear(tf, x, b.kW, b.kB), tokenShape, config.kvHeads()); // [B, Hkv, T, D]
         Operand<TFloat32> v = splitHeads(tf, linear(tf, x, b.vW, b.vB), tokenShape, config.kvHeads()); // [B, Hkv, T, D]
+        if (rotation != null) { // new keys are rotated before they join the cache: cached keys are rotated already
+            q = rotation.apply(tf, q); // [B, H, T, D]
+            k = rotation.apply(tf, k); // [B, Hkv, T, D]
+        }
         Operand<TInt32> offset = null;
         if (pastK != null) {
             offset = tf.gather(tf.shape(pastK), tf.constant(2), tf.constant(0)); // [] P
@@ -375,7 +385,10 @@ final class DecoderTransformer implements Transformer {
             keysOut.add(k);
             valuesOut.add(v);
         }
-        AttentionInputs in = AttentionInputs.of(q, k, v);
+        AttentionInputs in = AttentionInputs.of(q, k, v).withWindow(config.window());
+        if (config.positions() == Positions.ALIBI) {
+            in.withAlibiSlopes(config.alibiSlopes());
+        }
         if (offset != null) {
             in.withQueryOffset(offset);
         }
@@ -387,6 +400,38 @@ final class DecoderTransformer implements Transformer {
                 tf.linalg.transpose(heads, tf.constant(new int[] {0, 2, 1, 3})), // [B, T, H, D]
                 tf.constant(new int[] {-1, config.dModel()})); // [N, d]
         return linear(tf, merged, b.oW, b.oB); // [N, d]
+    }
+
+    /** Rotary embeddings' cosines and sines at the tokens' positions, each {@code [B|1, 1, T, D]}. */
+    private record Rotation(Operand<TFloat32> cos, Operand<TFloat32> sin) {
+        /**
+         * {@code x cos + rotate_half(x) sin} with {@code rotate_half([x1, x2]) = [-x2, x1]} (halves of the head):
+         * dimensions {@code e} and {@code e + D/2} turn together by the angle of frequency {@code e}.
+         */
+        Operand<TFloat32> apply(Ops tf, Operand<TFloat32> x) {
+            List<Output<TFloat32>> halves = tf.split(tf.constant(3), x, 2L).output(); // 2 x [B, h, T, D/2]
+            Operand<TFloat32> rotated = tf.concat(List.of(tf.math.neg(halves.get(1)), halves.get(0)),
+                    tf.constant(3)); // [B, h, T, D]
+            return tf.math.add(tf.math.mul(x, cos), tf.math.mul(rotated, sin)); // [B, h, T, D]
+        }
+    }
+
+    /**
+     * The rotation for {@code positions} ({@code [B, T]}, or {@code [1, T]} for every row): angle
+     * {@code p * rope_base^(-2e/D)} for frequency {@code e < D/2}, used for dimensions {@code e} and {@code e + D/2}.
+     */
+    private Rotation rotation(Ops tf, Operand<TInt32> positions) {
+        int half = config.headSize() / 2;
+        float[] inverse = new float[half];
+        for (int e = 0; e < half; e++) {
+            inverse[e] = (float) Math.pow(config.ropeBase(), -2.0 * e / config.headSize());
+        }
+        Operand<TFloat32> angles = tf.math.mul(
+                tf.expandDims(tf.dtypes.cast(positions, TFloat32.class), tf.constant(-1)), // [B, T, 1]
+                tf.constant(inverse)); // [B, T, D/2]
+        Operand<TFloat32> both = tf.expandDims(tf.concat(List.of(angles, angles), tf.constant(-1)),
+                tf.constant(1)); // [B, 1, T, D]
+        return new Rotation(tf.math.cos(both), tf.math.sin(both));
     }
 
     /** {@code [N, heads * D]} to {@code [B, heads, T, D]}. */

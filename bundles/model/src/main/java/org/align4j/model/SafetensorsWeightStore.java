@@ -42,7 +42,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  *
  * <p>{@code config.json} holds the pipeline's {@code model:} keys (see {@link ModelConfig}) plus
  * {@code "model_type": "align4j-decoder"}, {@code "kv_heads"} when the model shares key/value heads (fewer than
- * {@code heads}), {@code "classes"} when the model has a classification head and
+ * {@code heads}), {@code "rope_base"} with rotary positions, {@code "window"} with sliding-window attention,
+ * {@code "classes"} when the model has a classification head and
  * {@code "score_likelihood": true} when a reward model's score adds its mean log-probability of the completion,
  * {@code "likelihood_reference": true} when that is a frozen reference's, {@code "step_credit": true} when an outcome
  * model is scored by its steps; loading requires every other key, reads a missing {@code kv_heads} as {@code heads},
@@ -62,11 +63,12 @@ public final class SafetensorsWeightStore implements WeightStore {
     private static final List<String> CONFIG_KEYS = List.of("vocab_size", "layers", "d_model", "heads", "ffn",
             "context", "norm", "norm_type", "positions", "tie_embeddings", "attention", "norm_eps", "init_std");
     /**
-     * Keys {@code config.json} may leave out: {@code kv_heads} (absent: as many as {@code heads}), {@code classes}
+     * Keys {@code config.json} may leave out: {@code kv_heads} (absent: as many as {@code heads}), {@code rope_base}
+     * (written with {@code positions: rope} only; absent: 10000), {@code window} (absent: 0, none), {@code classes}
      * (absent: 0, no classification head) and
      * {@code score_likelihood}, {@code likelihood_reference} and {@code step_credit} (absent: false).
      */
-    private static final List<String> OPTIONAL_CONFIG_KEYS = List.of("kv_heads", "classes", "score_likelihood",
+    private static final List<String> OPTIONAL_CONFIG_KEYS = List.of("kv_heads", "rope_base", "window", "classes", "score_likelihood",
             "likelihood_reference", "step_credit");
 
     /** The keys of a tensor's header entry. */
@@ -362,6 +364,12 @@ public final class SafetensorsWeightStore implements WeightStore {
         root.put("norm", config.norm().name().toLowerCase(Locale.ROOT));
         root.put("norm_type", config.normType().name().toLowerCase(Locale.ROOT));
         root.put("positions", config.positions().name().toLowerCase(Locale.ROOT));
+        if (config.positions() == ModelConfig.Positions.ROPE) {
+            root.put("rope_base", config.ropeBase());
+        }
+        if (config.window() > 0) {
+            root.put("window", config.window());
+        }
         root.put("tie_embeddings", config.tieEmbeddings());
         root.put("attention", config.attention());
         root.put("norm_eps", config.normEps());
@@ -424,6 +432,8 @@ public final class SafetensorsWeightStore implements WeightStore {
                     .norm(choice(file, root, "norm", ModelConfig.NormPlacement.class))
                     .normType(choice(file, root, "norm_type", ModelConfig.NormType.class))
                     .positions(choice(file, root, "positions", ModelConfig.Positions.class))
+                    .ropeBase(root.has("rope_base") ? number(file, root, "rope_base") : 10000f)
+                    .window(root.has("window") ? positive(file, root, "window") : 0)
                     .tieEmbeddings(bool(file, root, "tie_embeddings"))
                     .attention(text(file, root, "attention"))
                     .normEps(number(file, root, "norm_eps"))

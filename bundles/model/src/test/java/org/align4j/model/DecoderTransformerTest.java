@@ -71,6 +71,7 @@ class DecoderTransformerTest {
             }
         }
         all.addAll(groupedQuery().toList());
+        all.addAll(positionsAndWindows().toList());
         return all.stream();
     }
 
@@ -177,7 +178,22 @@ class DecoderTransformerTest {
 
     static Stream<ModelConfig> gradientVariants() {
         return Stream.concat(Stream.of(config(NormPlacement.PRE, NormType.LAYERNORM, false, Positions.LEARNED),
-                config(NormPlacement.POST, NormType.RMSNORM, true, Positions.SINUSOIDAL)), groupedQuery());
+                config(NormPlacement.POST, NormType.RMSNORM, true, Positions.SINUSOIDAL)),
+                Stream.concat(groupedQuery(), positionsAndWindows()));
+    }
+
+    /**
+     * Rotary positions (with grouped heads, and another base), ALiBi, and sliding windows of 1 and 2 tokens over
+     * sequences of 5 (and of 3 with learned positions).
+     */
+    static Stream<ModelConfig> positionsAndWindows() {
+        ModelConfig c = config(NormPlacement.PRE, NormType.LAYERNORM, true, Positions.ROPE);
+        return Stream.of(c.toBuilder().heads(4).kvHeads(2).build(),
+                config(NormPlacement.POST, NormType.RMSNORM, false, Positions.ROPE).toBuilder().ropeBase(50).build(),
+                config(NormPlacement.PRE, NormType.RMSNORM, true, Positions.ALIBI),
+                c.toBuilder().positions(Positions.ALIBI).heads(4).window(2).build(),
+                c.toBuilder().window(1).build(),
+                config(NormPlacement.PRE, NormType.LAYERNORM, false, Positions.LEARNED).toBuilder().window(2).build());
     }
 
     /** Four query heads sharing two key/value heads (grouped-query) and one (multi-query). */

@@ -50,7 +50,11 @@ class KeyValueCacheTest {
                 DecoderTransformerTest.config(NormPlacement.PRE, NormType.LAYERNORM, false, Positions.LEARNED),
                 DecoderTransformerTest.config(NormPlacement.POST, NormType.RMSNORM, true, Positions.SINUSOIDAL),
                 DecoderTransformerTest.config(NormPlacement.PRE, NormType.LAYERNORM, true, Positions.LEARNED)
-                        .toBuilder().heads(4).kvHeads(1).build()) // multi-query: the cache holds one head
+                        .toBuilder().heads(4).kvHeads(1).build(), // multi-query: the cache holds one head
+                DecoderTransformerTest.config(NormPlacement.PRE, NormType.LAYERNORM, true, Positions.ROPE)
+                        .toBuilder().heads(4).kvHeads(2).build(), // keys rotated at their positions, cached rotated
+                DecoderTransformerTest.config(NormPlacement.POST, NormType.RMSNORM, true, Positions.ALIBI)
+                        .toBuilder().window(3).build()) // a window over cached keys, ALiBi at cached distances
                 .map(c -> c.toBuilder().context(CONTEXT).build());
     }
 

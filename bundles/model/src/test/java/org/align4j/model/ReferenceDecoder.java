@@ -44,7 +44,8 @@ final class ReferenceDecoder {
         int t = tokens[0].length;
         int d = c.dModel();
         double[][][] x = new double[b][t][d];
-        double[] pos = c.positions() == Positions.LEARNED ? w.get("pos_emb.weight") : sinusoid(t, d);
+        double[] pos = c.positions() == Positions.LEARNED ? w.get("pos_emb.weight")
+                : c.positions() == Positions.SINUSOIDAL ? sinusoid(t, d) : new double[t * d]; // rope, alibi: none
         double[] emb = w.get("tok_emb.weight");
         for (int i = 0; i < b; i++) {
             for (int p = 0; p < t; p++) {
@@ -106,6 +107,50 @@ final class ReferenceDecoder {
                     }
                 }
             }
+        }
+        return out;
+    }
+
+    /**
+     * Rotary embeddings in place on {@code x [B][T][heads * hs]}: in each head, the pair (e, e + hs/2) at position p
+     * turns by the angle {@code p * base^(-2e / hs)}.
+     */
+    private void rotate(double[][][] x, int heads, int hs) {
+        for (double[][] row : x) {
+            for (int p = 0; p < row.length; p++) {
+                for (int h = 0; h < heads; h++) {
+                    for (int e = 0; e < hs / 2; e++) {
+                        double angle = p * Math.pow(c.ropeBase(), -2.0 * e / hs);
+                        int a = h * hs + e;
+                        int b = a + hs / 2;
+                        double first = row[p][a];
+                        double second = row[p][b];
+                        row[p][a] = first * Math.cos(angle) - second * Math.sin(angle);
+                        row[p][b] = second * Math.cos(angle) + first * Math.sin(angle);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * ALiBi's slopes as the paper builds them: for a power of two n, the geometric sequence that starts at and has
+     * the ratio {@code 2^(-8/n)}; otherwise those of the nearest lower power of two m, then the even-indexed slopes
+     * of 2m heads until there are n.
+     */
+    static double[] slopes(int n) {
+        int m = 1;
+        while (m * 2 <= n) {
+            m *= 2;
+        }
+        double[] out = new double[n];
+        double start = Math.pow(2, -8.0 / m);
+        for (int h = 0; h < m; h++) {
+            out[h] = Math.pow(start, h + 1);
+        }
+        double twice = Math.pow(2, -8.0 / (2 * m));
+        for (int j = 0; m + j < n; j++) {
+            out[m + j] = Math.pow(twice, 2 * j + 1);
         }
         return out;
     }
@@ -199,6 +244,11 @@ final class ReferenceDecoder {
         double[][][] k = linear(x, n + "attn.k", c.kvHeads() * hs);
         double[][][] v = linear(x, n + "attn.v", c.kvHeads() * hs);
         int t = x[0].length;
+        if (c.positions() == Positions.ROPE) {
+            rotate(q, heads, hs);
+            rotate(k, c.kvHeads(), hs);
+        }
+        double[] slopes = c.positions() == Positions.ALIBI ? slopes(heads) : new double[heads];
         double[][][] merged = new double[x.length][t][d];
         for (int i = 0; i < x.length; i++) {
             for (int h = 0; h < heads; h++) {
@@ -208,14 +258,14 @@ final class ReferenceDecoder {
                     double max = Double.NEGATIVE_INFINITY;
                     int visible = 0;
                     for (int j = 0; j <= p; j++) {
-                        if (mask != null && mask[i][j] == 0) {
+                        if (mask != null && mask[i][j] == 0 || c.window() > 0 && p - j >= c.window()) {
                             continue;
                         }
                         double dot = 0;
                         for (int e = 0; e < hs; e++) {
                             dot += q[i][p][h * hs + e] * k[i][j][g * hs + e];
                         }
-                        s[j] = dot / Math.sqrt(hs);
+                        s[j] = dot / Math.sqrt(hs) - slopes[h] * (p - j);
                         max = Math.max(max, s[j]);
                         visible++;
                     }
@@ -225,7 +275,7 @@ final class ReferenceDecoder {
                     double z = 0;
                     double[] pr = new double[t];
                     for (int j = 0; j <= p; j++) {
-                        if (mask == null || mask[i][j] != 0) {
+                        if ((mask == null || mask[i][j] != 0) && (c.window() == 0 || p - j < c.window())) {
                             pr[j] = Math.exp(s[j] - max);
                             z += pr[j];
                         }

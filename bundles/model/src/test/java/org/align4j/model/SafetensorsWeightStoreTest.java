@@ -282,6 +282,31 @@ class SafetensorsWeightStoreTest {
     }
 
     @Test
+    void configKeepsRopeBaseWithRotaryPositionsAndTheWindowWhenSet() throws IOException {
+        Path file = dir.resolve("config.json");
+        ModelConfig rope = ModelConfig.builder().vocabSize(50).layers(2).dModel(32).heads(2)
+                .positions(ModelConfig.Positions.ROPE).ropeBase(500).window(8).build();
+        store.saveConfig(file, rope);
+        JsonNode root = new ObjectMapper().readTree(file.toFile());
+        assertEquals("rope", root.get("positions").textValue());
+        assertEquals(500.0, root.get("rope_base").doubleValue());
+        assertEquals(8, root.get("window").intValue());
+        assertEquals(16, root.size());
+        assertEquals(rope, store.loadConfig(file));
+
+        ModelConfig alibi = rope.toBuilder().positions(ModelConfig.Positions.ALIBI).window(0).build();
+        store.saveConfig(file, alibi);
+        root = new ObjectMapper().readTree(file.toFile());
+        assertTrue(!root.has("rope_base") && !root.has("window") && root.size() == 14, root.toString());
+        assertEquals(alibi, store.loadConfig(file));
+        String good = Files.readString(file);
+        assertBadConfig(good.replace("\"alibi\"", "\"relative\""), "positions",
+                "expected one of learned, sinusoidal, rope, alibi");
+        assertBadConfig(good.replace("\"alibi\"", "\"alibi\", \"window\" : 0"),
+                "\"window\": expected an integer above 0");
+    }
+
+    @Test
     void configKeepsScoreLikelihoodOnlyWhenTrue() throws IOException {
         Path file = dir.resolve("config.json");
         ModelConfig plain = ModelConfig.builder().vocabSize(50).layers(2).dModel(32).heads(2).build();

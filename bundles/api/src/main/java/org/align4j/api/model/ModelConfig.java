@@ -12,7 +12,8 @@ import org.align4j.api.pipeline.Settings;
  * vocab_size   from the tokenizer      layers   4       d_model   256     heads  4
  * kv_heads     heads
  * ffn          4 * d_model             context  128     norm      pre | post
- * norm_type    layernorm | rmsnorm     positions learned | sinusoidal
+ * norm_type    layernorm | rmsnorm     positions learned | sinusoidal | rope | alibi    rope_base 10000
+ * window       0 (none)
  * tie_embeddings true                  attention mha     norm_eps  1e-5    init_std 0.02
  * classes      0                       score_likelihood false   likelihood_reference false
  * step_credit  false
@@ -25,6 +26,14 @@ import org.align4j.api.pipeline.Settings;
  * projections are {@code [d_model, kv_heads * head_size]} and a KV cache holds {@code kv_heads} heads. The default,
  * {@code heads}, is multi-head attention; {@code config.json} holds it only when it differs (a file without it reads
  * as {@code heads}, so model folders written before the key existed load as they were).
+ *
+ * <p>{@code positions}: {@code learned} and {@code sinusoidal} add a position vector to the token embedding;
+ * {@code rope} rotates each head's queries and keys by their position (rotary embeddings, the rotate-half pairing:
+ * dimension {@code e} of the first half with {@code e + D/2}, angle {@code position * rope_base^(-2e/D)}; the head
+ * size must be even); {@code alibi} adds no vector and biases each head's logits by {@code -slope * distance}
+ * ({@link #alibiSlopes}). {@code rope_base} (default 10000) is read with {@code rope} only. {@code window} (0, the
+ * default: none) is sliding-window attention: each token attends to the {@code window} tokens ending at itself.
+ * {@code config.json} holds {@code rope_base} only with {@code rope} and {@code window} only when above 0.
  *
  * <p>{@code classes} is the number of logits of the classification head ({@link Transformer#classify}), e.g. 3 for a
  * process reward model's correct / neutral / incorrect; 0 (the default) means no such head. It is set by the stage
@@ -64,7 +73,7 @@ public final class ModelConfig {
     public enum NormType { LAYERNORM, RMSNORM }
 
     /** How positions enter the model. */
-    public enum Positions { LEARNED, SINUSOIDAL }
+    public enum Positions { LEARNED, SINUSOIDAL, ROPE, ALIBI }
 
     private final int vocabSize;
     private final int layers;
@@ -76,6 +85,8 @@ public final class ModelConfig {
     private final NormPlacement norm;
     private final NormType normType;
     private final Positions positions;
+    private final float ropeBase;
+    private final int window;
     private final boolean tieEmbeddings;
     private final String attention;
     private final float normEps;
@@ -96,6 +107,8 @@ public final class ModelConfig {
         this.norm = b.norm;
         this.normType = b.normType;
         this.positions = b.positions;
+        this.ropeBase = b.ropeBase;
+        this.window = b.window;
         this.tieEmbeddings = b.tieEmbeddings;
         this.attention = b.attention;
         this.normEps = b.normEps;
@@ -116,6 +129,11 @@ public final class ModelConfig {
                 "must divide heads (" + heads + "): each key/value head serves heads / kv_heads query heads, got "
                         + b.kvHeads);
         check(context > 0, "context", "must be > 0, got " + context);
+        check(window >= 0, "window", "must be 0 (none) or a number of tokens >= 1, got " + window);
+        check(ropeBase > 1, "rope_base", "must be > 1, got " + ropeBase);
+        check(positions != Positions.ROPE || dModel % heads != 0 || (dModel / heads) % 2 == 0, "positions",
+                "rope pairs the dimensions of a head: the head size (d_model / heads = " + (dModel / Math.max(1, heads))
+                        + ") must be even");
         check(normEps > 0, "norm_eps", "must be > 0");
         check(initStd > 0, "init_std", "must be > 0");
         check(classes >= 0, "classes", "must be >= 0 (0: no classification head), got " + classes);
@@ -137,8 +155,8 @@ public final class ModelConfig {
      * does not set it.
      */
     public static ModelConfig from(Settings s, int vocabSize) {
-        s.checkKnown("vocab_size", "layers", "d_model", "heads", "kv_heads", "ffn", "context", "norm", "norm_type", "positions",
-                "tie_embeddings", "attention", "norm_eps", "init_std");
+        s.checkKnown("vocab_size", "layers", "d_model", "heads", "kv_heads", "ffn", "context", "norm", "norm_type",
+                "positions", "rope_base", "window", "tie_embeddings", "attention", "norm_eps", "init_std");
         Builder b = builder()
                 .vocabSize(s.getInt("vocab_size", vocabSize))
                 .layers(s.getInt("layers", 4, 1, 1024))
@@ -150,15 +168,23 @@ public final class ModelConfig {
                 .norm(parse(s, "norm", NormPlacement.class, NormPlacement.PRE))
                 .normType(parse(s, "norm_type", NormType.class, NormType.LAYERNORM))
                 .positions(parse(s, "positions", Positions.class, Positions.LEARNED))
+                .ropeBase((float) s.getDouble("rope_base", 10000, 1.0001, 1e12))
+                .window(s.getInt("window", 0, 0, 1 << 24))
                 .tieEmbeddings(s.getBoolean("tie_embeddings", true))
                 .attention(s.getString("attention", "mha"))
                 .normEps((float) s.getDouble("norm_eps", 1e-5, 1e-12, 1))
                 .initStd((float) s.getDouble("init_std", 0.02, 1e-6, 10));
+        ModelConfig c;
         try {
-            return b.build();
+            c = b.build();
         } catch (IllegalArgumentException e) {
             throw s.error(null, e.getMessage());
         }
+        if (s.has("rope_base") && c.positions() != Positions.ROPE) {
+            throw s.error("rope_base", "is read only with positions: rope (positions here: "
+                    + c.positions().name().toLowerCase(java.util.Locale.ROOT) + ")");
+        }
+        return c;
     }
 
     private static <E extends Enum<E>> E parse(Settings s, String key, Class<E> type, E def) {
@@ -225,6 +251,44 @@ public final class ModelConfig {
 
     public Positions positions() {
         return positions;
+    }
+
+    /**
+     * The base of rotary embeddings' angles ({@code positions: rope}).
+     *
+     * @since 1.4
+     */
+    public float ropeBase() {
+        return ropeBase;
+    }
+
+    /**
+     * Sliding-window attention: the number of tokens each token attends to, itself included; 0 for all before it.
+     *
+     * @since 1.4
+     */
+    public int window() {
+        return window;
+    }
+
+    /**
+     * ALiBi's slope for each of {@link #heads()} heads (Press et al.): for {@code n} heads, a power of two,
+     * {@code 2^(-8 (h + 1) / n)} for {@code h = 0 .. n-1}; otherwise those of the largest power of two {@code m < n}
+     * followed by every other slope of {@code 2m} heads ({@code 2^(-8 (2j + 1) / 2m)}, {@code j = 0 ..}) until there
+     * are {@code n}.
+     *
+     * @since 1.4
+     */
+    public float[] alibiSlopes() {
+        int m = Integer.highestOneBit(heads);
+        float[] slopes = new float[heads];
+        for (int h = 0; h < m; h++) {
+            slopes[h] = (float) Math.pow(2, -8.0 * (h + 1) / m);
+        }
+        for (int j = 0; m + j < heads; j++) {
+            slopes[m + j] = (float) Math.pow(2, -8.0 * (2 * j + 1) / (2 * m));
+        }
+        return slopes;
     }
 
     public boolean tieEmbeddings() {
@@ -315,7 +379,8 @@ public final class ModelConfig {
 
     public Builder toBuilder() {
         return builder().vocabSize(vocabSize).layers(layers).dModel(dModel).heads(heads).kvHeads(kvHeads).ffn(ffn)
-                .context(context).norm(norm).normType(normType).positions(positions).tieEmbeddings(tieEmbeddings).attention(attention)
+                .context(context).norm(norm).normType(normType).positions(positions).ropeBase(ropeBase).window(window)
+                .tieEmbeddings(tieEmbeddings).attention(attention)
                 .normEps(normEps).initStd(initStd).classes(classes).scoreLikelihood(scoreLikelihood)
                 .likelihoodReference(likelihoodReference).stepCredit(stepCredit);
     }
@@ -333,8 +398,11 @@ public final class ModelConfig {
     @Override
     public String toString() {
         return "ModelConfig{vocab_size=" + vocabSize + ", layers=" + layers + ", d_model=" + dModel + ", heads="
-                + heads + (kvHeads != heads ? ", kv_heads=" + kvHeads : "") + ", ffn=" + ffn + ", context=" + context + ", norm=" + norm + ", norm_type=" + normType
-                + ", positions=" + positions + ", tie_embeddings=" + tieEmbeddings + ", attention=" + attention
+                + heads + (kvHeads != heads ? ", kv_heads=" + kvHeads : "") + ", ffn=" + ffn + ", context=" + context
+                + ", norm=" + norm + ", norm_type=" + normType + ", positions=" + positions
+                + (positions == Positions.ROPE ? ", rope_base=" + ropeBase : "")
+                + (window > 0 ? ", window=" + window : "") + ", tie_embeddings=" + tieEmbeddings + ", attention="
+                + attention
                 + ", norm_eps=" + normEps + ", init_std=" + initStd + (classes > 0 ? ", classes=" + classes : "")
                 + (scoreLikelihood ? ", score_likelihood=true" : "")
                 + (likelihoodReference ? ", likelihood_reference=true" : "")
@@ -348,6 +416,8 @@ public final class ModelConfig {
         private int dModel = 256;
         private int heads = 4;
         private int kvHeads;
+        private float ropeBase = 10000f;
+        private int window;
         private int ffn;
         private int context = 128;
         private NormPlacement norm = NormPlacement.PRE;
@@ -410,6 +480,26 @@ public final class ModelConfig {
 
         public Builder normType(NormType v) {
             normType = v;
+            return this;
+        }
+
+        /**
+         * The base of rotary embeddings' angles; 10000 by default.
+         *
+         * @since 1.4
+         */
+        public Builder ropeBase(float v) {
+            ropeBase = v;
+            return this;
+        }
+
+        /**
+         * Sliding-window attention over {@code v} tokens; 0 (the default) for none.
+         *
+         * @since 1.4
+         */
+        public Builder window(int v) {
+            window = v;
             return this;
         }
 
