@@ -42,7 +42,8 @@ final class OsgiPlugins implements Plugins {
         for (PluginInfo p : infos(context, "(align4j.name=*)")) {
             for (String type : p.types()) {
                 if (type.startsWith("org.align4j.api.")) {
-                    out.add(new PluginInfo(p.name(), List.of(type), p.bundle(), p.version()));
+                    out.add(new PluginInfo(p.name(), List.of(type), p.bundle(), p.version())
+                            .withSupports(p.supports()));
                 }
             }
         }
@@ -76,7 +77,8 @@ final class OsgiPlugins implements Plugins {
             return null; // unregistered meanwhile
         }
         String n = name instanceof String[] ? String.join(",", (String[]) name) : String.valueOf(name);
-        return new PluginInfo(n, Arrays.asList(types), b.getSymbolicName(), b.getVersion().toString());
+        return new PluginInfo(n, Arrays.asList(types), b.getSymbolicName(), b.getVersion().toString())
+                .withSupports(PluginInfo.strings(r.getProperty("align4j.supports")));
     }
 
     /**

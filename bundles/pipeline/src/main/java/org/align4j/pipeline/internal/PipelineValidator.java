@@ -304,8 +304,11 @@ public final class PipelineValidator {
 
         // the attention kernel is named by the model section
         boolean wantsAttention = trainer.reference(Trainer.ATTENTION).isPresent() || model.has("attention");
-        wire(config, trainer, Trainer.ATTENTION, PluginKind.ATTENTION, wantsAttention ? attention : null, model,
-                "attention");
+        Optional<PluginInfo> kernel = wire(config, trainer, Trainer.ATTENTION, PluginKind.ATTENTION,
+                wantsAttention ? attention : null, model, "attention");
+        if (kernel.isPresent()) {
+            checkKernelSupports(kernel.get(), model);
+        }
 
         wire(config, trainer, Trainer.REWARD, PluginKind.REWARD, nameOf(stage, "reward"), stage,
                 nameKey(stage, "reward"));
@@ -625,6 +628,39 @@ public final class PipelineValidator {
         }
         config.put(ref + ".target", Texts.nameFilter(name));
         return Optional.of(found);
+    }
+
+    /**
+     * Refuses a model that asks its attention kernel for what the kernel does not list in {@code align4j.supports}:
+     * shared key/value heads ({@code grouped}), a window ({@code window}), ALiBi ({@code alibi}).
+     */
+    private static void checkKernelSupports(PluginInfo kernel, Settings model) {
+        List<String> missing = new ArrayList<>();
+        List<String> why = new ArrayList<>();
+        if (model.has("kv_heads") && model.getInt("kv_heads") != model.getInt("heads", 4)) {
+            missing.add("grouped");
+            why.add("kv_heads: " + model.getInt("kv_heads"));
+        }
+        if (model.getInt("window", 0) > 0) {
+            missing.add("window");
+            why.add("window: " + model.getInt("window"));
+        }
+        if ("alibi".equalsIgnoreCase(model.getString("positions", "learned").trim())) {
+            missing.add("alibi");
+            why.add("positions: alibi");
+        }
+        for (int i = missing.size() - 1; i >= 0; i--) {
+            if (kernel.supports().contains(missing.get(i))) {
+                missing.remove(i);
+                why.remove(i);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw model.error("attention", "kernel " + kernel + " does not support " + String.join(", ", missing)
+                    + ", which this model asks for (" + String.join(", ", why) + "); it supports "
+                    + (kernel.supports().isEmpty() ? "none of cache, grouped, window, alibi"
+                            : String.join(", ", kernel.supports())) + ": choose a kernel that does, or drop the key");
+        }
     }
 
     private List<PluginInfo> ofType(PluginKind kind, String type) {

@@ -12,15 +12,48 @@ public final class PluginInfo implements Comparable<PluginInfo> {
     private final List<String> types;
     private final String bundle;
     private final String version;
+    private final List<String> supports;
 
     /**
      * @param types the {@code objectClass} values of the service (fully qualified)
      */
     public PluginInfo(String name, List<String> types, String bundle, String version) {
+        this(name, types, bundle, version, List.of());
+    }
+
+    private PluginInfo(String name, List<String> types, String bundle, String version, List<String> supports) {
         this.name = Objects.requireNonNull(name, "name");
         this.types = List.copyOf(types);
         this.bundle = bundle == null ? "?" : bundle;
         this.version = version == null ? "?" : version;
+        this.supports = List.copyOf(supports);
+    }
+
+    /** The same plugin with its {@code align4j.supports} service property (what an attention kernel can do). */
+    public PluginInfo withSupports(List<String> what) {
+        return new PluginInfo(name, types, bundle, version, what);
+    }
+
+    /**
+     * The {@code align4j.supports} service property: a kernel's {@code cache}, {@code grouped}, {@code window},
+     * {@code alibi}; empty when the service sets none.
+     */
+    public List<String> supports() {
+        return supports;
+    }
+
+    /** A service property of one string or several (a String, String[] or Collection) as a list. */
+    public static List<String> strings(Object property) {
+        if (property == null) {
+            return List.of();
+        }
+        if (property instanceof String[] a) {
+            return List.of(a);
+        }
+        if (property instanceof java.util.Collection<?> c) {
+            return c.stream().map(String::valueOf).toList();
+        }
+        return List.of(String.valueOf(property));
     }
 
     public String name() {

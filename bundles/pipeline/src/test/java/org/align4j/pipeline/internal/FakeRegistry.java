@@ -65,6 +65,13 @@ final class FakeRegistry implements Plugins, Trainers {
         return this;
     }
 
+    /** A service with an {@code align4j.supports} property (an attention kernel's abilities). */
+    FakeRegistry add(String type, String name, String bundle, Object service, String... supports) {
+        services.add(new Entry(new PluginInfo(name, List.of(type), bundle, "0.1.0").withSupports(List.of(supports)),
+                service));
+        return this;
+    }
+
     FakeRegistry addUnnamed(Class<?> type, Object service) {
         unnamed.put(type, service);
         return this;

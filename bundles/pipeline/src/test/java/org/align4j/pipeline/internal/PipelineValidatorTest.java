@@ -75,7 +75,9 @@ class PipelineValidatorTest {
                 .add(OPTIMIZER, "adamw", "org.align4j.optimizers", adamw)
                 .add(OPTIMIZER, "sgd", "org.align4j.optimizers", new RecordingOptimizer())
                 .add(SCHEDULE, "cosine", "org.align4j.optimizers", cosine)
-                .add(ATTENTION, "mha", "org.align4j.attention.standard", new Object())
+                .add(ATTENTION, "mha", "org.align4j.attention.standard", new Object(), "cache", "grouped", "window",
+                        "alibi")
+                .add(ATTENTION, "plain", "org.example.attention", new Object(), "cache")
                 .add(READER, "jsonl", "org.align4j.data", (DatasetReader) (f, s) -> null)
                 .add(READER, "text", "org.align4j.data", (DatasetReader) (f, s) -> null)
                 .add(GENERATOR, "arithmetic", "org.align4j.task.arithmetic", new CorpusGenerator() {
@@ -240,7 +242,8 @@ class PipelineValidatorTest {
                 + " learning-rate schedule service named \"linear\" (registered: cosine 0.1.0"
                 + " [org.align4j.optimizers])"));
         assertTrue(errorWith("model.attention", "flash").endsWith("model.attention: no attention kernel service"
-                + " named \"flash\" (registered: mha 0.1.0 [org.align4j.attention.standard])"));
+                + " named \"flash\" (registered: mha 0.1.0 [org.align4j.attention.standard], plain 0.1.0"
+                + " [org.example.attention])"));
         assertTrue(errorWith("data.tokenizer.type", "wordpiece").endsWith("data.tokenizer.type: no tokenizer"
                 + " factory service named \"wordpiece\" (registered: bpe 0.1.0 [org.align4j.tokenizer])"));
         assertTrue(errorWith("data.generate.name", "poems").endsWith("data.generate.name: no corpus generator"
@@ -293,8 +296,8 @@ class PipelineValidatorTest {
         assertEquals(f + ": data.validation: unknown setting; accepted here: generate, train, format, field,"
                 + " validation_fraction, skip_malformed, tokenizer, reader", errorWith("data.validation", "v.jsonl"));
         assertTrue(errorWith("model.layer", "3").endsWith("model.layer: unknown setting (accepted here: vocab_size,"
-                + " layers, d_model, heads, kv_heads, ffn, context, norm, norm_type, positions, tie_embeddings,"
-                + " attention, norm_eps, init_std)"));
+                + " layers, d_model, heads, kv_heads, ffn, context, norm, norm_type, positions, rope_base, window,"
+                + " tie_embeddings, attention, norm_eps, init_std)"));
     }
 
     @Test
@@ -306,6 +309,44 @@ class PipelineValidatorTest {
         assertTrue(errorWith("model.kv_heads", "0").endsWith(
                 "model.kv_heads: expected a whole number in [1, 1024], got 0"));
         assertEquals(f + ": model.norm: expected one of pre, post, got \"middle\"", errorWith("model.norm", "middle"));
+    }
+
+    @Test
+    void aModelAskingItsKernelForWhatItDoesNotSupportIsRefusedNamingTheKernelAndWhatIsMissing() throws IOException {
+        Path f = file(GOOD);
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("model.window", "16");
+        o.put("model.kv_heads", "2");
+        o.put("model.positions", "rope");
+        validate(f, o); // mha supports windows and shared heads; rope needs nothing of the kernel
+        o.put("model.attention", "plain");
+        assertEquals(f + ": model.attention: kernel plain 0.1.0 [org.example.attention] does not support grouped,"
+                + " window, which this model asks for (kv_heads: 2, window: 16); it supports cache: choose a kernel"
+                + " that does, or drop the key", error(o, GOOD));
+        o.remove("model.window");
+        o.remove("model.kv_heads");
+        validate(f, o);
+        o.put("model.positions", "alibi");
+        assertTrue(error(o, GOOD).endsWith("does not support alibi, which this model asks for (positions: alibi);"
+                + " it supports cache: choose a kernel that does, or drop the key"), error(o, GOOD));
+        o.put("model.attention", "mha");
+        validate(f, o);
+    }
+
+    @Test
+    void positionAndWindowSettingsAreChecked() throws IOException {
+        Path f = file(GOOD);
+        assertEquals(f + ": model.rope_base: is read only with positions: rope (positions here: learned)",
+                errorWith("model.rope_base", "500"));
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("model.positions", "rope");
+        o.put("model.heads", "128"); // head size 1
+        assertTrue(error(o, GOOD).endsWith("model.positions: rope pairs the dimensions of a head: the head size"
+                + " (d_model / heads = 1) must be even"), error(o, GOOD));
+        assertTrue(errorWith("model.window", "-1").endsWith("model.window: expected a whole number in [0, 16777216],"
+                + " got -1"));
+        assertTrue(errorWith("model.positions", "relative").endsWith("model.positions: expected one of learned,"
+                + " sinusoidal, rope, alibi, got \"relative\""));
     }
 
     @Test
