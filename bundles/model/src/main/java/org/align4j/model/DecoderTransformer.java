@@ -270,12 +270,13 @@ final class DecoderTransformer implements Transformer {
         Operand<TInt32> positions = tf.withControlDependencies(List.of(fits))
                 .range(tf.constant(0), t, tf.constant(1)); // [T]
 
-        Operand<TFloat32> x = tf.gather(tokEmb, tokens, tf.constant(0)); // [B, T, d]
-        x = positionTable == null ? tf.withControlDependencies(List.of(fits)).identity(x)
-                : tf.math.add(x, tf.gather(positionTable, positions, tf.constant(0))); // [B, T, d] + [T, d]
+        Operand<TFloat32> x = positionTable == null
+                ? tf.withControlDependencies(List.of(fits)).identity(tf.gather(tokEmb, tokens, tf.constant(0)))
+                : tf.math.add(tf.gather(tokEmb, tokens, tf.constant(0)), // [B, T, d]
+                        tf.gather(positionTable, positions, tf.constant(0))); // [T, d]
         Operand<TFloat32> h = tf.reshape(x, tf.constant(new int[] {-1, d})); // [N, d]
-        h = blocks(tf, h, tokenShape, tf.expandDims(positions, tf.constant(0)), keyMask, null, null,
-                null); // [N, d]
+        h = blocks(tf, h, tokenShape, config.positions() == Positions.ROPE ? tf.expandDims(positions,
+                tf.constant(0)) : null, keyMask, null, null, null); // [N, d]
         return tf.reshape(h, withLast(tf, tokenShape, d)); // [B, T, d]
     }
 
@@ -326,10 +327,11 @@ final class DecoderTransformer implements Transformer {
                 List.of(tf.constant("a position lies outside 0 .. model.context - 1 (model.context = "
                         + config.context() + "): shorten the prompt or generate fewer tokens; smallest and largest"
                         + " position:"), smallest, largest));
-        Operand<TFloat32> x = tf.gather(tokEmb, tokens, tf.constant(0)); // [B, T, d]
-        x = positionTable == null ? tf.withControlDependencies(List.of(fits)).identity(x)
-                : tf.math.add(x, tf.gather(positionTable, tf.withControlDependencies(List.of(fits))
-                        .identity(positions), tf.constant(0))); // [B, T, d]
+        Operand<TFloat32> x = positionTable == null
+                ? tf.withControlDependencies(List.of(fits)).identity(tf.gather(tokEmb, tokens, tf.constant(0)))
+                : tf.math.add(tf.gather(tokEmb, tokens, tf.constant(0)), // [B, T, d]
+                        tf.gather(positionTable, tf.withControlDependencies(List.of(fits)).identity(positions),
+                                tf.constant(0))); // [B, T, d]
         return tf.reshape(x, tf.constant(new int[] {-1, config.dModel()})); // [N, d]
     }
 

@@ -8,7 +8,6 @@ import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.train.BatchMatMul;
-import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -81,14 +80,22 @@ public final class StandardAttention implements AttentionKernel {
             throw new IllegalArgumentException("attention \"mha\": a window (" + in.window() + " keys) needs causal"
                     + " attention: it counts the keys before the query");
         }
-        if (in.causal()) {
+        if (in.causal() && in.window() > 0) {
             Operand<TInt32> distance = distance(tf, in); // [Tq, Tk] query position - key position
-            Operand<TBool> visible = tf.math.greaterEqual(distance, tf.constant(0)); // [Tq, Tk] j <= i
-            if (in.window() > 0) {
-                visible = tf.math.logicalAnd(visible,
-                        tf.math.less(distance, tf.constant(in.window()))); // [Tq, Tk] j > i - W
+            allowed = tf.dtypes.cast(tf.math.logicalAnd(tf.math.greaterEqual(distance, tf.constant(0)), // j <= i
+                    tf.math.less(distance, tf.constant(in.window()))), TFloat32.class); // [Tq, Tk] and j > i - W
+        } else if (in.causal()) { // the ops of the recorded example (RecordedLossesIT), which a window adds to
+            Operand<TInt32> tq = dim(tf, in.query(), 2); // []
+            Operand<TInt32> tk = dim(tf, in.key(), 2); // []
+            Operand<TInt32> queryPos = tf.range(tf.constant(0), tq, tf.constant(1)); // [Tq]
+            if (in.queryOffset() != null) {
+                queryPos = tf.math.add(queryPos, in.queryOffset()); // [Tq] absolute positions
             }
-            allowed = tf.dtypes.cast(visible, TFloat32.class); // [Tq, Tk]
+            Operand<TInt32> keyPos = tf.range(tf.constant(0), tk, tf.constant(1)); // [Tk]
+            allowed = tf.dtypes.cast(tf.math.lessEqual(
+                    tf.expandDims(keyPos, tf.constant(0)), // [1, Tk]
+                    tf.expandDims(queryPos, tf.constant(1))), // [Tq, 1]
+                    TFloat32.class); // [Tq, Tk]
         }
         if (in.keyMask() != null) {
             Operand<TFloat32> keys = tf.dtypes.cast(tf.math.greater(in.keyMask(), tf.constant(0f)),
