@@ -66,6 +66,17 @@ public class ThirdPartyKernelIT {
         assertEquals(TrainingResult.Status.COMPLETED, first.stages().get(0).status());
         assertTrue("the probe kernel was not used", Integer.getInteger(ProbeAttention.CALLS, 0) > 0);
 
+        // 1b. a model that asks it for a window, which it does not list in align4j.supports, is refused before
+        // anything runs, naming the kernel and what is missing
+        try {
+            pipelines.run(Align4jOptions.tinyPipeline(dir.resolve("w"), ProbeAttention.NAME, 5),
+                    Map.of("model.window", "8"));
+            fail("a model with a window ran on a kernel without windows");
+        } catch (Exception e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("model.attention: kernel probe-mha")
+                    && e.getMessage().contains("does not support window, which this model asks for (window: 8)"));
+        }
+
         // 2. its bundle stops while a run that uses it is training
         Path second = Align4jOptions.tinyPipeline(dir.resolve("b"), ProbeAttention.NAME, 80);
         CountDownLatch atStep10 = new CountDownLatch(1);
