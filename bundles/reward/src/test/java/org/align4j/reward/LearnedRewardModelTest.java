@@ -129,8 +129,20 @@ class LearnedRewardModelTest {
 
     @Test
     void anOutcomeScoreIsTheScalarHeadAtTheLastToken() throws Exception {
-        ModelConfig config = TinyModels.config(0);
-        Path folder = TinyModels.write(dir.resolve("rm"), config, 11);
+        outcomeScores(TinyModels.config(0), "rm");
+    }
+
+    /** A reward model with one key/value head, rotary or ALiBi positions and a window scores as its own forward. */
+    @Test
+    void aRewardModelWithTheAttentionSettingsOfStep6ScoresAsItsForward() throws Exception {
+        outcomeScores(TinyModels.config(0).toBuilder().kvHeads(1).positions(ModelConfig.Positions.ROPE).window(8)
+                .build(), "rm-rope");
+        outcomeScores(TinyModels.config(0).toBuilder().kvHeads(1).positions(ModelConfig.Positions.ALIBI).build(),
+                "rm-alibi");
+    }
+
+    private void outcomeScores(ModelConfig config, String name) throws Exception {
+        Path folder = TinyModels.write(dir.resolve(name), config, 11);
         Map<String, TensorData> weights = TinyModels.weights(config, 11);
         try (LearnedRewardModel rm = new LearnedRewardModel(folder, TinyModels.PARTS)) {
             RewardScores a = rm.score(BATCH);
