@@ -32,7 +32,8 @@ import org.tensorflow.op.Ops;
 
 /**
  * The attention kernels side by side: for each context size (128 and 1024), position scheme (learned, rope, alibi)
- * and kernel ({@code mha}, the reference, and {@code mha-fast}), the time of one training step (forward, backward and
+ * (and grouped-query attention with one key/value head) and kernel ({@code mha}, the reference, and
+ * {@code mha-fast}), the time of one training step (forward, backward and
  * AdamW on the benchmark's 2-layer model, d_model 128, 4 heads, as {@link PlainLmGraph} builds it with that kernel),
  * greedy KV-cached decoding tokens/s through the product's {@code Generator}, and the peak resident set of the JVM
  * that ran it. Each (size, scheme, kernel) runs in a JVM of its own, the kernels alternating within each round, so
@@ -50,12 +51,14 @@ public final class KernelBench {
     }
 
     static final int[][] SIZES = {{128, 16}, {1024, 2}}; // context, batch: 2,048 tokens a step either way
-    static final Positions[] SCHEMES = {Positions.LEARNED, Positions.ROPE, Positions.ALIBI};
+    /** Position schemes, and "gqa": learned positions with one key/value head for the four query heads. */
+    static final String[] SCHEMES = {"learned", "rope", "alibi", "gqa"};
     static final String[] KERNELS = {"mha", "mha-fast"};
 
-    static ModelConfig config(int context, Positions positions) {
-        return ModelConfig.builder().vocabSize(512).layers(2).dModel(128).heads(4).context(context)
-                .positions(positions).build();
+    static ModelConfig config(int context, String scheme) {
+        ModelConfig.Builder b = ModelConfig.builder().vocabSize(512).layers(2).dModel(128).heads(4).context(context);
+        return scheme.equals("gqa") ? b.kvHeads(1).build()
+                : b.positions(Positions.valueOf(scheme.toUpperCase(Locale.ROOT))).build();
     }
 
     static AttentionKernel kernel(String name) {
@@ -63,8 +66,8 @@ public final class KernelBench {
     }
 
     /** One configuration, in this JVM: prints {@code RESULT <train ms> <decode tokens/s> <peak KiB>}. */
-    static void child(String kernelName, Positions positions, int context, int batch, int steps) throws Exception {
-        ModelConfig config = config(context, positions);
+    static void child(String kernelName, String scheme, int context, int batch, int steps) throws Exception {
+        ModelConfig config = config(context, scheme);
         AttentionKernel kernel = kernel(kernelName);
         Settings optimizerSettings = Settings.of("bench", BenchModel.optimizer());
         AdamWOptimizer optimizer = new AdamWOptimizer();
@@ -116,7 +119,7 @@ public final class KernelBench {
 
     public static void main(String[] argv) throws Exception {
         if (argv.length > 0 && argv[0].equals("--child")) {
-            child(argv[1], Positions.valueOf(argv[2]), Integer.parseInt(argv[3]), Integer.parseInt(argv[4]),
+            child(argv[1], argv[2], Integer.parseInt(argv[3]), Integer.parseInt(argv[4]),
                     Integer.parseInt(argv[5]));
             return;
         }
@@ -139,14 +142,14 @@ public final class KernelBench {
         Map<String, List<double[]>> results = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {
             for (int[] size : SIZES) {
-                for (Positions scheme : SCHEMES) {
+                for (String scheme : SCHEMES) {
                     for (int k = 0; k < KERNELS.length; k++) {
                         String kernel = KERNELS[(k + round) % KERNELS.length]; // alternate which goes first
                         double[] r = spawn(kernel, scheme, size[0], size[1], steps);
                         results.computeIfAbsent(key(size[0], scheme, kernel), x -> new ArrayList<>()).add(r);
                         System.out.printf(Locale.ROOT, "  round %d: context %d %s %s: step %.1f ms, decode %.0f"
-                                + " tokens/s, peak %.0f MiB%n", round + 1, size[0], scheme.name().toLowerCase(
-                                        Locale.ROOT), kernel, r[0], r[1], r[2] / 1024);
+                                + " tokens/s, peak %.0f MiB%n", round + 1, size[0], scheme, kernel, r[0], r[1],
+                                r[2] / 1024);
                     }
                 }
             }
@@ -156,19 +159,19 @@ public final class KernelBench {
                 + " | decode speed-up | memory |");
         System.out.println("|---|---|---|---|---|---|---|---|---|");
         for (int[] size : SIZES) {
-            for (Positions scheme : SCHEMES) {
+            for (String scheme : SCHEMES) {
                 double[] ref = medians(results.get(key(size[0], scheme, "mha")));
                 for (String kernel : KERNELS) {
                     double[] m = medians(results.get(key(size[0], scheme, kernel)));
                     System.out.printf(Locale.ROOT, "| %d | %s | %s | %.1f | %.0f | %.0f | %.2fx | %.2fx | %.2f |%n",
-                            size[0], scheme.name().toLowerCase(Locale.ROOT), kernel, m[0], m[1], m[2] / 1024,
+                            size[0], scheme, kernel, m[0], m[1], m[2] / 1024,
                             ref[0] / m[0], m[1] / ref[1], m[2] / ref[2]);
                 }
             }
         }
     }
 
-    private static String key(int context, Positions scheme, String kernel) {
+    private static String key(int context, String scheme, String kernel) {
         return context + "/" + scheme + "/" + kernel;
     }
 
@@ -185,11 +188,11 @@ public final class KernelBench {
     }
 
     /** Runs one configuration in a child JVM with this class path; {train ms, decode tokens/s, peak KiB}. */
-    private static double[] spawn(String kernel, Positions scheme, int context, int batch, int steps)
+    private static double[] spawn(String kernel, String scheme, int context, int batch, int steps)
             throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                KernelBench.class.getName(), "--child", kernel, scheme.name(), String.valueOf(context),
+                KernelBench.class.getName(), "--child", kernel, scheme, String.valueOf(context),
                 String.valueOf(batch), String.valueOf(steps));
         pb.redirectErrorStream(true);
         pb.environment().putIfAbsent("TF_CPP_MIN_LOG_LEVEL", "2");
