@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
+import org.align4j.api.attention.AttentionKernel;
 import org.align4j.api.model.ModelConfig;
 import org.align4j.api.optim.LearningRateSchedule;
 import org.align4j.api.optim.Optimizer;
@@ -635,18 +636,19 @@ public final class PipelineValidator {
      * shared key/value heads ({@code grouped}), a window ({@code window}), ALiBi ({@code alibi}).
      */
     private static void checkKernelSupports(PluginInfo kernel, Settings model) {
+        ModelConfig c = ModelConfig.from(model, 256); // checked already; the vocabulary does not matter here
         List<String> missing = new ArrayList<>();
         List<String> why = new ArrayList<>();
-        if (model.has("kv_heads") && model.getInt("kv_heads") != model.getInt("heads", 4)) {
-            missing.add("grouped");
-            why.add("kv_heads: " + model.getInt("kv_heads"));
+        if (c.kvHeads() < c.heads()) {
+            missing.add(AttentionKernel.GROUPED);
+            why.add("kv_heads: " + c.kvHeads());
         }
-        if (model.getInt("window", 0) > 0) {
-            missing.add("window");
-            why.add("window: " + model.getInt("window"));
+        if (c.window() > 0) {
+            missing.add(AttentionKernel.WINDOW);
+            why.add("window: " + c.window());
         }
-        if ("alibi".equalsIgnoreCase(model.getString("positions", "learned").trim())) {
-            missing.add("alibi");
+        if (c.positions() == ModelConfig.Positions.ALIBI) {
+            missing.add(AttentionKernel.ALIBI);
             why.add("positions: alibi");
         }
         for (int i = missing.size() - 1; i >= 0; i--) {
