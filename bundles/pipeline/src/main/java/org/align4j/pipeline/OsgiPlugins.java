@@ -43,7 +43,7 @@ final class OsgiPlugins implements Plugins {
             for (String type : p.types()) {
                 if (type.startsWith("org.align4j.api.")) {
                     out.add(new PluginInfo(p.name(), List.of(type), p.bundle(), p.version())
-                            .withSupports(p.supports()));
+                            .withSupports(p.supports()).withRanking(p.ranking()));
                 }
             }
         }
@@ -78,7 +78,8 @@ final class OsgiPlugins implements Plugins {
         }
         String n = name instanceof String[] ? String.join(",", (String[]) name) : String.valueOf(name);
         return new PluginInfo(n, Arrays.asList(types), b.getSymbolicName(), b.getVersion().toString())
-                .withSupports(PluginInfo.strings(r.getProperty("align4j.supports")));
+                .withSupports(PluginInfo.strings(r.getProperty("align4j.supports")))
+                .withRanking(r.getProperty(Constants.SERVICE_RANKING) instanceof Integer rank ? rank : 0);
     }
 
     /**

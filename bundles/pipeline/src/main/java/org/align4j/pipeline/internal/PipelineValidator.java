@@ -35,8 +35,9 @@ import org.align4j.api.train.Trainer;
  *   name: tiny              default: the file name without extension; [A-Za-z0-9][A-Za-z0-9._-]{0,99}
  *   workdir: runs/tiny      default: runs/&lt;name&gt;
  *   seed: 7                 default: 42
- * model: {...}              ModelConfig's keys (checked now with ModelConfig.from); attention: default mha,
- *                           an AttentionKernel name
+ * model: {...}              ModelConfig's keys (checked now with ModelConfig.from); attention: an AttentionKernel
+ *                           name, default: the init model's kernel, else the highest-ranked one that supports the
+ *                           model (see defaultKernel)
  * data:                     keys generate, train, format, field, validation_fraction, skip_malformed, tokenizer,
  *                           reader only
  *   generate: { name: arithmetic, count: 20000, ... }   a CorpusGenerator name (or generate: arithmetic); the
@@ -265,8 +266,16 @@ public final class PipelineValidator {
             checkModel(stage.section("model"), tokenizer, merged);
             model = SettingsTrees.at(rootModel.source(), rootModel.path(), merged);
         }
-        String attention = model.getString("attention", DEFAULT_ATTENTION);
         Map<String, Path> init = init(stage, index, earlier);
+        boolean wantsAttention = trainer.reference(Trainer.ATTENTION).isPresent() || model.has("attention");
+        if (wantsAttention && !model.has("attention")) {
+            // the default kernel, written into the stage's model so that the model's config.json records it
+            Map<String, Object> chosen = new LinkedHashMap<>(model.asMap());
+            chosen.put("attention", defaultKernel(model, init.containsKey("policy") ? init.get("policy")
+                    : init.values().stream().findFirst().orElse(null), earlier));
+            model = SettingsTrees.at(model.source(), model.path(), chosen);
+        }
+        String attention = model.getString("attention", DEFAULT_ATTENTION);
         PipelinePlan.StageData data = stage.has("data") ? stageData(stage.section("data"), index) : null;
 
         Map<String, Object> config = new LinkedHashMap<>();
@@ -303,8 +312,7 @@ public final class PipelineValidator {
             check(optimizer, () -> s.validate(optimizer));
         }
 
-        // the attention kernel is named by the model section
-        boolean wantsAttention = trainer.reference(Trainer.ATTENTION).isPresent() || model.has("attention");
+        // the attention kernel is named by the model section (or chosen above)
         Optional<PluginInfo> kernel = wire(config, trainer, Trainer.ATTENTION, PluginKind.ATTENTION,
                 wantsAttention ? attention : null, model, "attention");
         if (kernel.isPresent()) {
@@ -632,24 +640,82 @@ public final class PipelineValidator {
     }
 
     /**
+     * The kernel a stage whose model names none runs with. A stage that goes on from a model keeps the kernel that
+     * model was trained with (an earlier stage's, or the {@code attention} its folder's {@code config.json} records,
+     * when that kernel is registered), so an {@code init:} never fails for a kernel nobody chose. Otherwise the
+     * highest {@code service.ranking} among the registered kernels that support what the model asks for (shared
+     * key/value heads, a window, ALiBi), ties by name; {@value #DEFAULT_ATTENTION} when no kernel is registered yet
+     * (the wiring then waits for it and names it if it never comes).
+     */
+    private String defaultKernel(Settings model, Path init, List<PipelinePlan.Stage> earlier) {
+        List<PluginInfo> kernels = plugins.registered(PluginKind.ATTENTION);
+        if (init != null) {
+            String trained = null;
+            for (PipelinePlan.Stage e : earlier) {
+                if (e.output().equals(init)) {
+                    trained = e.model.getString("attention", null);
+                }
+            }
+            if (trained == null) {
+                trained = recordedKernel(init.resolve("config.json"));
+            }
+            for (PluginInfo k : kernels) {
+                if (k.name().equals(trained)) {
+                    return trained;
+                }
+            }
+        }
+        ModelConfig c = ModelConfig.from(model, 256); // checked already; the vocabulary does not matter here
+        PluginInfo best = null;
+        for (PluginInfo k : kernels) {
+            if (k.supports().containsAll(needs(c)) && (best == null || k.ranking() > best.ranking())) {
+                best = k; // registered() is sorted by name: the first of equal rankings stays
+            }
+        }
+        return best != null ? best.name() : DEFAULT_ATTENTION;
+    }
+
+    /** The {@code attention} a model folder's {@code config.json} records; {@code null} when it cannot be read. */
+    private static String recordedKernel(Path configFile) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(Files.readAllBytes(configFile));
+            com.fasterxml.jackson.databind.JsonNode a = root == null ? null : root.get("attention");
+            return a != null && a.isTextual() ? a.asText() : null;
+        } catch (java.io.IOException e) {
+            return null; // the stage that loads the folder says what is wrong with it
+        }
+    }
+
+    /** What a model asks of its attention kernel: {@link AttentionKernel#GROUPED}, {@code WINDOW}, {@code ALIBI}. */
+    private static List<String> needs(ModelConfig c) {
+        List<String> out = new ArrayList<>();
+        if (c.kvHeads() < c.heads()) {
+            out.add(AttentionKernel.GROUPED);
+        }
+        if (c.window() > 0) {
+            out.add(AttentionKernel.WINDOW);
+        }
+        if (c.positions() == ModelConfig.Positions.ALIBI) {
+            out.add(AttentionKernel.ALIBI);
+        }
+        return out;
+    }
+
+    /**
      * Refuses a model that asks its attention kernel for what the kernel does not list in {@code align4j.supports}:
      * shared key/value heads ({@code grouped}), a window ({@code window}), ALiBi ({@code alibi}).
      */
     private static void checkKernelSupports(PluginInfo kernel, Settings model) {
         ModelConfig c = ModelConfig.from(model, 256); // checked already; the vocabulary does not matter here
-        List<String> missing = new ArrayList<>();
+        List<String> missing = needs(c);
         List<String> why = new ArrayList<>();
-        if (c.kvHeads() < c.heads()) {
-            missing.add(AttentionKernel.GROUPED);
-            why.add("kv_heads: " + c.kvHeads());
-        }
-        if (c.window() > 0) {
-            missing.add(AttentionKernel.WINDOW);
-            why.add("window: " + c.window());
-        }
-        if (c.positions() == ModelConfig.Positions.ALIBI) {
-            missing.add(AttentionKernel.ALIBI);
-            why.add("positions: alibi");
+        for (String need : missing) {
+            why.add(switch (need) {
+                case AttentionKernel.GROUPED -> "kv_heads: " + c.kvHeads();
+                case AttentionKernel.WINDOW -> "window: " + c.window();
+                default -> "positions: alibi";
+            });
         }
         for (int i = missing.size() - 1; i >= 0; i--) {
             if (kernel.supports().contains(missing.get(i))) {

@@ -13,25 +13,38 @@ public final class PluginInfo implements Comparable<PluginInfo> {
     private final String bundle;
     private final String version;
     private final List<String> supports;
+    private final int ranking;
 
     /**
      * @param types the {@code objectClass} values of the service (fully qualified)
      */
     public PluginInfo(String name, List<String> types, String bundle, String version) {
-        this(name, types, bundle, version, List.of());
+        this(name, types, bundle, version, List.of(), 0);
     }
 
-    private PluginInfo(String name, List<String> types, String bundle, String version, List<String> supports) {
+    private PluginInfo(String name, List<String> types, String bundle, String version, List<String> supports,
+            int ranking) {
         this.name = Objects.requireNonNull(name, "name");
         this.types = List.copyOf(types);
         this.bundle = bundle == null ? "?" : bundle;
         this.version = version == null ? "?" : version;
         this.supports = List.copyOf(supports);
+        this.ranking = ranking;
     }
 
     /** The same plugin with its {@code align4j.supports} service property (what an attention kernel can do). */
     public PluginInfo withSupports(List<String> what) {
-        return new PluginInfo(name, types, bundle, version, what);
+        return new PluginInfo(name, types, bundle, version, what, ranking);
+    }
+
+    /** The same plugin with its {@code service.ranking} (0 when the service sets none). */
+    public PluginInfo withRanking(int rank) {
+        return new PluginInfo(name, types, bundle, version, supports, rank);
+    }
+
+    /** The {@code service.ranking} property: of two kernels that can run a model, the higher one is its default. */
+    public int ranking() {
+        return ranking;
     }
 
     /**

@@ -72,6 +72,13 @@ final class FakeRegistry implements Plugins, Trainers {
         return this;
     }
 
+    /** A service with a {@code service.ranking} and an {@code align4j.supports} property. */
+    FakeRegistry ranked(String type, String name, String bundle, int ranking, String... supports) {
+        services.add(new Entry(new PluginInfo(name, List.of(type), bundle, "0.1.0").withSupports(List.of(supports))
+                .withRanking(ranking), new Object()));
+        return this;
+    }
+
     FakeRegistry addUnnamed(Class<?> type, Object service) {
         unnamed.put(type, service);
         return this;

@@ -334,6 +334,47 @@ class PipelineValidatorTest {
     }
 
     @Test
+    void aModelThatNamesNoKernelGetsTheHighestRankedOneThatSupportsWhatItAsksFor() throws IOException {
+        registry.ranked(ATTENTION, "fast", "org.example.fast", 10, "cache", "grouped")
+                .ranked(ATTENTION, "faster", "org.example.faster", 20, "cache");
+        List<String> lines = new ArrayList<>();
+        for (String line : GOOD) {
+            lines.add(line.replace(", attention: mha", ""));
+        }
+        String[] unnamed = lines.toArray(new String[0]);
+        assertTrue(!String.join("\n", unnamed).contains("attention"));
+        PipelinePlan plan = validate(file(unnamed), Map.of());
+        assertEquals("faster", plan.stages().get(0).model.getString("attention")); // recorded in the model's settings
+        assertEquals("(align4j.name=faster)", plan.stages().get(0).configuration().get("attention.target"));
+        // shared key/value heads: "faster" cannot, "fast" can; a window: only mha (ranking 0) can
+        assertEquals("fast", validate(file(unnamed), Map.of("model.kv_heads", "2")).stages().get(0).model
+                .getString("attention"));
+        assertEquals("mha", validate(file(unnamed), Map.of("model.window", "8")).stages().get(0).model
+                .getString("attention"));
+        // a kernel the model names is kept, whatever the rankings
+        assertEquals("mha", validate(file(GOOD), Map.of()).stages().get(0).model.getString("attention"));
+
+        // a stage that goes on from a model keeps the kernel that model was trained with
+        List<String> chain = new ArrayList<>(List.of(unnamed));
+        chain.add("    model: { attention: fast }");
+        chain.add("  - trainer: pretrain");
+        chain.add("    loss: causal-lm");
+        chain.add("    optimizer: { name: adamw, lr: 1.0e-4 }");
+        chain.add("    init: stage-0");
+        PipelinePlan two = validate(file(chain.toArray(new String[0])), Map.of());
+        assertEquals("fast", two.stages().get(1).model.getString("attention"));
+        Path folder = Files.createDirectories(dir.resolve("models/trained"));
+        Files.writeString(folder.resolve("model.safetensors"), "x");
+        Files.writeString(folder.resolve("config.json"), "{\"model_type\": \"align4j\", \"attention\": \"mha\"}\n");
+        assertEquals("mha", validate(file(unnamed), Map.of("stages[0].init", "models/trained")).stages().get(0)
+                .model.getString("attention"));
+        // ... when that kernel is registered; otherwise the ranking decides
+        Files.writeString(folder.resolve("config.json"), "{\"attention\": \"gone\"}\n");
+        assertEquals("faster", validate(file(unnamed), Map.of("stages[0].init", "models/trained")).stages().get(0)
+                .model.getString("attention"));
+    }
+
+    @Test
     void positionAndWindowSettingsAreChecked() throws IOException {
         Path f = file(GOOD);
         assertEquals(f + ": model.rope_base: is read only with positions: rope (positions here: learned)",
