@@ -26,9 +26,10 @@ import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 
 /**
- * The attention kernels of the distribution, each chosen only by the pipeline file's {@code model:} keys: both
- * register with what they support, and a model with shared key/value heads, rotary or ALiBi positions and a window
- * trains with either, through the same services a user's run goes through.
+ * The attention kernels of the distribution, each chosen only by the pipeline file's {@code model:} keys: all three
+ * register with what they support, a model with shared key/value heads, rotary or ALiBi positions and a window
+ * trains with each, through the same services a user's run goes through, and a model that names none gets the
+ * highest-ranked kernel ({@code mha-fast}), which its {@code config.json} records.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -47,13 +48,13 @@ public class KernelChoiceIT {
 
     @Test
     public void bothKernelsRegisterWithWhatTheySupport() throws Exception {
-        for (String name : List.of("mha", "mha-fast")) {
+        for (String name : List.of("mha", "mha-fast", "sliding-window")) {
             ServiceReference<AttentionKernel> ref = context.getServiceReferences(AttentionKernel.class,
                     "(align4j.name=" + name + ")").iterator().next();
             List<String> supports = Arrays.asList((String[]) ref.getProperty(AttentionKernel.SUPPORTS));
             assertTrue(name + ": " + supports, supports.containsAll(List.of("cache", "grouped", "window", "alibi")));
-            if (name.equals("mha-fast")) {
-                assertEquals(10, ref.getProperty(Constants.SERVICE_RANKING));
+            if (!name.equals("mha")) { // mha-fast wins by default; sliding-window is named by the models it suits
+                assertEquals(name.equals("mha-fast") ? 10 : 5, ref.getProperty(Constants.SERVICE_RANKING));
             }
         }
     }
@@ -66,6 +67,8 @@ public class KernelChoiceIT {
             {"mha-fast", "rope", "1", "8"},
             {"mha", "alibi", "2", "0"}, // ALiBi, no window
             {"mha-fast", "alibi", "1", "4"},
+            {"sliding-window", "rope", "1", "3"},
+            {"sliding-window", "alibi", "2", "6"},
         };
         for (String[] r : runs) {
             Path pipeline = Align4jOptions.tinyPipeline(dir.resolve(String.join("-", r)), r[0], 20);
@@ -81,5 +84,17 @@ public class KernelChoiceIT {
                     && config.contains("\"positions\" : \"" + r[1] + "\""));
             assertTrue(config, r[2].equals("2") ? !config.contains("kv_heads") : config.contains("\"kv_heads\" : 1"));
         }
+    }
+
+    @Test
+    public void aModelThatNamesNoKernelTrainsWithTheHighestRankedOneAndRecordsIt() throws Exception {
+        Path dir = Align4jOptions.scratch("kernel-choice-default");
+        Path pipeline = Align4jOptions.tinyPipeline(dir, "mha", 5);
+        Files.writeString(pipeline, Files.readString(pipeline).replace(", attention: mha", ""));
+        assertTrue(!Files.readString(pipeline).contains("attention"));
+        TrainingResult result = pipelines.run(pipeline, Map.of("model.window", "4")).stages().get(0);
+        assertEquals(TrainingResult.Status.COMPLETED, result.status());
+        String config = Files.readString(dir.resolve("run/stage-0-pretrain/model/config.json"));
+        assertTrue(config, config.contains("\"attention\" : \"mha-fast\""));
     }
 }

@@ -91,7 +91,7 @@ public class PluginServicesIT {
 
     @Test
     public void everyPluginIsRegistered() throws Exception {
-        assertEquals(Set.of("mha", "mha-fast"), names(AttentionKernel.class));
+        assertEquals(Set.of("mha", "mha-fast", "sliding-window"), names(AttentionKernel.class));
         assertEquals(Set.of("causal-lm"), names(LanguageModelLoss.class));
         assertEquals(Set.of("adam", "adamw", "momentum", "sgd"), names(Optimizer.class));
         assertTrue(names(LearningRateSchedule.class).containsAll(Set.of("constant", "cosine")));

@@ -19,6 +19,7 @@ import org.align4j.api.model.TensorData;
 import org.align4j.api.model.Transformer;
 import org.align4j.attention.fast.FastAttention;
 import org.align4j.attention.standard.StandardAttention;
+import org.align4j.attention.window.SlidingWindowAttention;
 import org.align4j.model.TransformerFactoryImpl;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -44,12 +45,17 @@ class KernelGenerationTest {
         for (ModelConfig c : configs) {
             out.add(Arguments.of("mha", c));
             out.add(Arguments.of("mha-fast", c));
+            out.add(Arguments.of("sliding-window", c));
         }
         return out.stream();
     }
 
     static AttentionKernel kernel(String name) {
-        return name.equals("mha") ? new StandardAttention() : new FastAttention();
+        return switch (name) {
+            case "mha" -> new StandardAttention();
+            case "mha-fast" -> new FastAttention();
+            default -> new SlidingWindowAttention();
+        };
     }
 
     static Map<String, TensorData> weights(ModelConfig config) {

@@ -139,6 +139,13 @@ class LearnedRewardModelTest {
                 .build(), "rm-rope");
         outcomeScores(TinyModels.config(0).toBuilder().kvHeads(1).positions(ModelConfig.Positions.ALIBI).build(),
                 "rm-alibi");
+        // the same with the other kernels of the distribution, which the folder's config.json names
+        for (String kernel : List.of("mha-fast", "sliding-window")) {
+            outcomeScores(TinyModels.config(0).toBuilder().kvHeads(1).positions(ModelConfig.Positions.ROPE)
+                    .window(5).attention(kernel).build(), "rm-rope-" + kernel);
+            outcomeScores(TinyModels.config(0).toBuilder().positions(ModelConfig.Positions.ALIBI).window(3)
+                    .attention(kernel).build(), "rm-alibi-" + kernel);
+        }
     }
 
     private void outcomeScores(ModelConfig config, String name) throws Exception {

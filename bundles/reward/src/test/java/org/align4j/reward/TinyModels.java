@@ -90,10 +90,12 @@ final class TinyModels {
 
         @Override
         public AttentionKernel kernel(String name) throws IOException {
-            if (!name.equals("mha")) {
-                throw new IOException("no attention kernel named \"" + name + "\"");
-            }
-            return new StandardAttention();
+            return switch (name) {
+                case "mha" -> new StandardAttention();
+                case "mha-fast" -> new org.align4j.attention.fast.FastAttention();
+                case "sliding-window" -> new org.align4j.attention.window.SlidingWindowAttention();
+                default -> throw new IOException("no attention kernel named \"" + name + "\"");
+            };
         }
 
         @Override

@@ -253,8 +253,14 @@ class PpoMethodTest {
 
     Run train(Path dir, Path init, Registry registry, Map<String, Object> stage, IntPredicate stopAtStepEvents,
             java.util.function.Consumer<TrainingEvent> onEvent) throws Exception {
+        return train(dir, init, registry, stage, stopAtStepEvents, onEvent, config(tokenizer()),
+                new StandardAttention());
+    }
+
+    Run train(Path dir, Path init, Registry registry, Map<String, Object> stage, IntPredicate stopAtStepEvents,
+            java.util.function.Consumer<TrainingEvent> onEvent, ModelConfig config,
+            org.align4j.api.attention.AttentionKernel kernel) throws Exception {
         Tokenizer tok = tokenizer();
-        ModelConfig config = config(tok);
         Run run = new Run();
         Ctx ctx = new Ctx(dir, 11, tok, stage, run.events, stopAtStepEvents, onEvent);
         PpoSettings cfg = new PpoSettings(ctx.settings());
@@ -262,7 +268,7 @@ class PpoMethodTest {
         GeneratorImpl generator = new GeneratorImpl(new TransformerFactoryImpl(), new SafetensorsWeightStore(),
                 RUNTIME);
         PpoMethod.Target target = new PpoMethod.Target(cfg.reward, cfg.rewardVersion);
-        try (PpoMethod method = new PpoMethod(cfg, config, config, new StandardAttention(), new PpoClipLoss(),
+        try (PpoMethod method = new PpoMethod(cfg, config, config, kernel, new PpoClipLoss(),
                 ctx.settings().section("loss").without("name"), generator, tok, registry, () -> target,
                 ctx::stopRequested, new ExactMatch(generator, tok, null, 8), prompts(tok, 0, 6),
                 prompts(tok, 6, 8), ctx.seed(), init, init, init)) {
@@ -350,6 +356,44 @@ class PpoMethodTest {
                 value.get("model.blocks.0.attn.q.weight").values()), "the value model's body was trained");
         assertTrue(run.of(TrainingEvent.Kind.MESSAGE).stream().anyMatch(e -> e.message().contains(
                 "(value warm-up: the policy is not trained)")));
+    }
+
+    @Test
+    void policyAndValueModelsWithSharedHeadsRopeAlibiAndWindowsTrainWithEachKernel() throws Exception {
+        Tokenizer tok = tokenizer();
+        ModelConfig base = config(tok);
+        List<ModelConfig> configs = List.of(
+                base.toBuilder().kvHeads(1).positions(ModelConfig.Positions.ROPE).window(4).build(),
+                base.toBuilder().positions(ModelConfig.Positions.ALIBI).window(6).build());
+        List<org.align4j.api.attention.AttentionKernel> kernels = List.of(new StandardAttention(),
+                new org.align4j.attention.fast.FastAttention(),
+                new org.align4j.attention.window.SlidingWindowAttention());
+        int n = 0;
+        for (ModelConfig config : configs) {
+            Path init = folder(tmp.resolve("sft-" + n), config, tok, 5);
+            for (org.align4j.api.attention.AttentionKernel kernel : kernels) {
+                String what = kernel.getClass().getSimpleName() + " " + config;
+                Registry registry = new Registry();
+                registry.services.add(new Service("rm", "1", 1, length()));
+                Run run = train(tmp.resolve("kernels-" + n++), init, registry, stage(4), i -> false, e -> { },
+                        config, kernel);
+                assertEquals(TrainingResult.Status.COMPLETED, run.result.status(), what);
+                for (TrainingEvent e : run.of(TrainingEvent.Kind.STEP)) {
+                    // the sampler (KV-cached decoding) and the update (the whole sequence) agree
+                    assertTrue(e.metrics().get("val/logprob_gap_max") < 1e-4, what + ": " + e.metrics());
+                    assertTrue(Double.isFinite(e.metrics().get("loss/value_avg")), what + ": " + e.metrics());
+                }
+                Map<String, TensorData> initial = new SafetensorsWeightStore().load(init.resolve(
+                        "model.safetensors")).tensors();
+                Map<String, TensorData> value = new SafetensorsWeightStore().load(run.result.output()
+                        .resolveSibling("value").resolve("model.safetensors")).tensors();
+                assertTrue(!java.util.Arrays.equals(initial.get("model.blocks.0.attn.k.weight").values(),
+                        value.get("model.blocks.0.attn.k.weight").values()), what + ": the value model was trained");
+                // one key/value head: K is [d_model, kv_heads * head size]
+                assertEquals(config.kvHeads() * config.dModel() / config.heads(),
+                        value.get("model.blocks.0.attn.k.weight").shape()[1], what);
+            }
+        }
     }
 
     @Test
