@@ -21,6 +21,7 @@ import org.align4j.api.model.ModelConfig.Positions;
 import org.align4j.api.pipeline.Settings;
 import org.align4j.attention.fast.FastAttention;
 import org.align4j.attention.standard.StandardAttention;
+import org.align4j.attention.window.SlidingWindowAttention;
 import org.align4j.generate.GeneratorImpl;
 import org.align4j.loss.lm.CausalLanguageModelLoss;
 import org.align4j.model.SafetensorsWeightStore;
@@ -32,18 +33,19 @@ import org.tensorflow.op.Ops;
 
 /**
  * The attention kernels side by side: for each context size (128 and 1024), position scheme (learned, rope, alibi)
- * (and grouped-query attention with one key/value head) and kernel ({@code mha}, the reference, and
- * {@code mha-fast}), the time of one training step (forward, backward and
+ * (and grouped-query attention with one key/value head, and a sliding window of an eighth of the context) and kernel
+ * ({@code mha}, the reference, {@code mha-fast}, and for the window {@code sliding-window}), the time of one training
+ * step (forward, backward and
  * AdamW on the benchmark's 2-layer model, d_model 128, 4 heads, as {@link PlainLmGraph} builds it with that kernel),
  * greedy KV-cached decoding tokens/s through the product's {@code Generator}, and the peak resident set of the JVM
  * that ran it. Each (size, scheme, kernel) runs in a JVM of its own, the kernels alternating within each round, so
  * the peak memory is that configuration's and the ratios are measured side by side. A program, not a test:
  *
  * <pre>
- * bench/run --kernels [--rounds 3] [--steps 8]
+ * bench/run --kernels [--rounds 3] [--steps 8] [--schemes learned,rope,alibi,gqa,window]
  * </pre>
  *
- * Prints the medians over the rounds and the ratios {@code mha-fast / mha} (above 1: faster; memory below 1: less).
+ * Prints the medians over the rounds and each kernel's ratios to {@code mha} (above 1: faster; memory below 1: less).
  */
 public final class KernelBench {
 
@@ -51,21 +53,39 @@ public final class KernelBench {
     }
 
     static final int[][] SIZES = {{128, 16}, {1024, 2}}; // context, batch: 2,048 tokens a step either way
-    /** Position schemes, and "gqa": learned positions with one key/value head for the four query heads. */
-    static final String[] SCHEMES = {"learned", "rope", "alibi", "gqa"};
-    static final String[] KERNELS = {"mha", "mha-fast"};
+    /**
+     * Position schemes, "gqa": learned positions with one key/value head for the four query heads, and "window":
+     * learned positions with a sliding window of an eighth of the context (16 and 128 keys).
+     */
+    static final String[] SCHEMES = {"learned", "rope", "alibi", "gqa", "window"};
+    static final String[] KERNELS = {"mha", "mha-fast", "sliding-window"};
+
+    /** The kernels a scheme is run with: every scheme with mha and mha-fast, the window also with sliding-window. */
+    static List<String> kernels(String scheme) {
+        return scheme.equals("window") ? List.of(KERNELS) : List.of("mha", "mha-fast");
+    }
 
     static ModelConfig config(int context, String scheme) {
         ModelConfig.Builder b = ModelConfig.builder().vocabSize(512).layers(2).dModel(128).heads(4).context(context);
-        return scheme.equals("gqa") ? b.kvHeads(1).build()
-                : b.positions(Positions.valueOf(scheme.toUpperCase(Locale.ROOT))).build();
+        return switch (scheme) {
+            case "gqa" -> b.kvHeads(1).build();
+            case "window" -> b.window(context / 8).build();
+            default -> b.positions(Positions.valueOf(scheme.toUpperCase(Locale.ROOT))).build();
+        };
     }
 
     static AttentionKernel kernel(String name) {
-        return name.equals("mha") ? new StandardAttention() : new FastAttention();
+        return switch (name) {
+            case "mha" -> new StandardAttention();
+            case "mha-fast" -> new FastAttention();
+            default -> new SlidingWindowAttention();
+        };
     }
 
-    /** One configuration, in this JVM: prints {@code RESULT <train ms> <decode tokens/s> <peak KiB>}. */
+    /**
+     * One configuration, in this JVM: prints {@code RESULT <train ms> <decode tokens/s> <peak KiB> <attention ms>}, the
+     * last the kernel alone (forward and the gradients to Q, K and V) on the step's shapes.
+     */
     static void child(String kernelName, String scheme, int context, int batch, int steps) throws Exception {
         ModelConfig config = config(context, scheme);
         AttentionKernel kernel = kernel(kernelName);
@@ -113,8 +133,76 @@ public final class KernelBench {
                 best = Math.min(best, (System.nanoTime() - t0) / 1e9);
             }
         }
-        System.out.printf(Locale.ROOT, "RESULT %.3f %.1f %d%n", Stats.median(stepMs), made / best,
-                GenerateBench.peakRssKb());
+        double attentionMs = attentionAlone(config, kernel, batch, context);
+        System.out.printf(Locale.ROOT, "RESULT %.3f %.1f %d %.3f%n", Stats.median(stepMs), made / best,
+                GenerateBench.peakRssKb(), attentionMs);
+    }
+
+    /**
+     * The median time of the kernel alone over 20 runs after 3 warm-up runs: causal attention of random Q
+     * {@code [B, H, T, D]} and K, V {@code [B, Hkv, T, D]} with the model's window and ALiBi slopes, and the gradients
+     * of {@code sum(out * W)} with respect to Q, K and V, as one layer's attention costs in a training step.
+     */
+    static double attentionAlone(ModelConfig config, AttentionKernel kernel, int batch, int context) {
+        int d = config.dModel() / config.heads();
+        SplittableRandom random = new SplittableRandom(11);
+        org.tensorflow.types.TFloat32[] data = {randomTensor(random, batch, config.heads(), context, d),
+            randomTensor(random, batch, config.kvHeads(), context, d),
+            randomTensor(random, batch, config.kvHeads(), context, d),
+            randomTensor(random, batch, config.heads(), context, d)};
+        try (Graph g = new Graph(); Session s = new Session(g)) {
+            Ops tf = Ops.create(g);
+            // placeholders shaped as the model's: batch and length known only when run, heads and head size static
+            List<org.tensorflow.op.core.Placeholder<org.tensorflow.types.TFloat32>> in = new ArrayList<>();
+            for (int heads : new int[] {config.heads(), config.kvHeads(), config.kvHeads(), config.heads()}) {
+                in.add(tf.placeholder(org.tensorflow.types.TFloat32.class, org.tensorflow.op.core.Placeholder.shape(
+                        org.tensorflow.ndarray.Shape.of(-1, heads, -1, d))));
+            }
+            org.align4j.api.attention.AttentionInputs inputs = org.align4j.api.attention.AttentionInputs.of(
+                    in.get(0), in.get(1), in.get(2)).withWindow(config.window());
+            if (config.positions() == Positions.ALIBI) {
+                inputs.withAlibiSlopes(config.alibiSlopes());
+            }
+            org.tensorflow.Operand<org.tensorflow.types.TFloat32> out = kernel.attend(tf, inputs);
+            org.tensorflow.Output<?>[] grads = g.addGradients(tf.reduceSum(tf.math.mul(out, in.get(3)),
+                    tf.constant(new int[] {0, 1, 2, 3})).asOutput(),
+                    new org.tensorflow.Output<?>[] {in.get(0).asOutput(), in.get(1).asOutput(), in.get(2).asOutput()});
+            double[] ms = new double[20];
+            for (int i = -3; i < ms.length; i++) {
+                Session.Runner runner = s.runner().fetch(grads[0]).fetch(grads[1]).fetch(grads[2]);
+                for (int j = 0; j < 4; j++) {
+                    runner.feed(in.get(j), data[j]);
+                }
+                long t0 = System.nanoTime();
+                try (org.tensorflow.Result r = runner.run()) {
+                    if (i >= 0) {
+                        ms[i] = (System.nanoTime() - t0) / 1e6;
+                    }
+                }
+            }
+            return Stats.median(ms);
+        } finally {
+            for (org.tensorflow.types.TFloat32 t : data) {
+                t.close();
+            }
+        }
+    }
+
+    private static org.tensorflow.types.TFloat32 randomTensor(SplittableRandom random, int... shape) {
+        int n = 1;
+        for (int x : shape) {
+            n *= x;
+        }
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        long[] dims = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            dims[i] = shape[i];
+        }
+        return org.tensorflow.types.TFloat32.tensorOf(org.tensorflow.ndarray.Shape.of(dims),
+                org.tensorflow.ndarray.buffer.DataBuffers.of(values, true, false));
     }
 
     public static void main(String[] argv) throws Exception {
@@ -125,13 +213,22 @@ public final class KernelBench {
         }
         int rounds;
         int steps;
+        List<String> schemes;
         try {
-            Args args = new Args("bench --kernels", argv, Set.of("rounds", "steps"), Set.of());
+            Args args = new Args("bench --kernels", argv, Set.of("rounds", "steps", "schemes"), Set.of());
             rounds = args.integer("rounds", 3, 1, 100);
             steps = args.integer("steps", 8, 1, 10_000);
+            schemes = List.of(args.string("schemes", String.join(",", SCHEMES)).split(","));
+            for (String scheme : schemes) {
+                if (!List.of(SCHEMES).contains(scheme)) {
+                    throw args.usage("--schemes: unknown scheme \"" + scheme + "\" (known: "
+                            + String.join(", ", SCHEMES) + ")");
+                }
+            }
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
-            System.err.println("usage: bench/run --kernels [--rounds 3] [--steps 8]");
+            System.err.println("usage: bench/run --kernels [--rounds 3] [--steps 8] [--schemes "
+                    + String.join(",", SCHEMES) + "]");
             System.exit(2);
             return;
         }
@@ -142,30 +239,31 @@ public final class KernelBench {
         Map<String, List<double[]>> results = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {
             for (int[] size : SIZES) {
-                for (String scheme : SCHEMES) {
-                    for (int k = 0; k < KERNELS.length; k++) {
-                        String kernel = KERNELS[(k + round) % KERNELS.length]; // alternate which goes first
+                for (String scheme : schemes) {
+                    List<String> kernels = kernels(scheme);
+                    for (int k = 0; k < kernels.size(); k++) {
+                        String kernel = kernels.get((k + round) % kernels.size()); // alternate which goes first
                         double[] r = spawn(kernel, scheme, size[0], size[1], steps);
                         results.computeIfAbsent(key(size[0], scheme, kernel), x -> new ArrayList<>()).add(r);
                         System.out.printf(Locale.ROOT, "  round %d: context %d %s %s: step %.1f ms, decode %.0f"
-                                + " tokens/s, peak %.0f MiB%n", round + 1, size[0], scheme, kernel, r[0], r[1],
-                                r[2] / 1024);
+                                + " tokens/s, peak %.0f MiB, attention alone %.2f ms%n", round + 1, size[0], scheme,
+                                kernel, r[0], r[1], r[2] / 1024, r[3]);
                     }
                 }
             }
         }
         System.out.println();
-        System.out.println("| context | positions | kernel | train step ms | decode tokens/s | peak MiB | step speed-up"
-                + " | decode speed-up | memory |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        System.out.println("| context | positions | kernel | train step ms | decode tokens/s | peak MiB | attention"
+                + " fwd+bwd ms | step speed-up | decode speed-up | memory | attention speed-up |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         for (int[] size : SIZES) {
-            for (String scheme : SCHEMES) {
+            for (String scheme : schemes) {
                 double[] ref = medians(results.get(key(size[0], scheme, "mha")));
-                for (String kernel : KERNELS) {
+                for (String kernel : kernels(scheme)) {
                     double[] m = medians(results.get(key(size[0], scheme, kernel)));
-                    System.out.printf(Locale.ROOT, "| %d | %s | %s | %.1f | %.0f | %.0f | %.2fx | %.2fx | %.2f |%n",
-                            size[0], scheme, kernel, m[0], m[1], m[2] / 1024,
-                            ref[0] / m[0], m[1] / ref[1], m[2] / ref[2]);
+                    System.out.printf(Locale.ROOT, "| %d | %s | %s | %.1f | %.0f | %.0f | %.2f | %.2fx | %.2fx | %.2f"
+                            + " | %.2fx |%n", size[0], scheme, kernel, m[0], m[1], m[2] / 1024, m[3],
+                            ref[0] / m[0], m[1] / ref[1], m[2] / ref[2], ref[3] / m[3]);
                 }
             }
         }
@@ -176,8 +274,8 @@ public final class KernelBench {
     }
 
     private static double[] medians(List<double[]> runs) {
-        double[] out = new double[3];
-        for (int j = 0; j < 3; j++) {
+        double[] out = new double[4];
+        for (int j = 0; j < 4; j++) {
             double[] xs = new double[runs.size()];
             for (int i = 0; i < xs.length; i++) {
                 xs[i] = runs.get(i)[j];
@@ -215,6 +313,7 @@ public final class KernelBench {
                     + context + ") exited with " + exit + ":\n" + log);
         }
         String[] f = result.split(" ");
-        return new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3])};
+        return new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3]),
+            Double.parseDouble(f[4])};
     }
 }

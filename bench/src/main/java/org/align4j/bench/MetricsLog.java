@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * Reads what the align4j side reports: the run's {@code metrics.jsonl} (one JSON object per event, written by the
- * pipeline bundle's {@code JsonlMetricsLog}). STEP events carry {@code step} and
+ * metrics bundle's {@code JsonlMetricsLog}). STEP events carry {@code step} and
  * {@code metrics.train_tokens_per_second}, the tokens of the steps since the previous STEP event divided by their
  * seconds (PretrainTrainer), so with {@code log_every: 1} one figure per step.
  */

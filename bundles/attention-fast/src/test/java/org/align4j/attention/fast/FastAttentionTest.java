@@ -99,8 +99,11 @@ class FastAttentionTest {
             Placeholder<TInt32> offset = tf.placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
             Placeholder<TFloat32> mp = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1)));
             Placeholder<TFloat32> wp = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, -1, -1, -1)));
-            AttentionInputs in = AttentionInputs.of(qp, kp, vp).withCausal(c.causal()).withQueryOffset(offset)
+            AttentionInputs in = AttentionInputs.of(qp, kp, vp).withCausal(c.causal())
                     .withWindow(c.window()).withAlibiSlopes(c.slopes());
+            if (c.offset() >= 0) { // a negative offset: a whole sequence, as in training (no cache)
+                in.withQueryOffset(offset);
+            }
             if (c.mask()) {
                 in.withKeyMask(mp);
             }
@@ -117,11 +120,13 @@ class FastAttentionTest {
                         .feed(qp, keep(feeds, tensor(q, c.b(), c.h(), c.tq(), c.d())))
                         .feed(kp, keep(feeds, tensor(k, c.b(), c.hkv(), c.tk(), c.d())))
                         .feed(vp, keep(feeds, tensor(v, c.b(), c.hkv(), c.tk(), c.d())))
-                        .feed(offset, keep(feeds, TInt32.scalarOf(c.offset())))
                         .feed(wp, keep(feeds, tensor(w, c.b(), c.h(), c.tq(), c.d())))
                         .fetch(out).fetch(grads[0]).fetch(grads[1]).fetch(grads[2]);
                 if (c.mask()) {
                     runner.feed(mp, keep(feeds, tensor(mask, c.b(), c.tk())));
+                }
+                if (c.offset() >= 0) {
+                    runner.feed(offset, keep(feeds, TInt32.scalarOf(c.offset())));
                 }
                 try (Result res = runner.run()) {
                     return new Run(values(res.get(0)), values(res.get(1)), values(res.get(2)), values(res.get(3)));
@@ -185,6 +190,16 @@ class FastAttentionTest {
         same(Case.of(5, 2, 6, 2, 5, 5, 8, 0));
         same(Case.of(6, 2, 4, 1, 3, 7, 8, 4).masked());
         same(Case.of(7, 2, 6, 3, 5, 5, 4, 0).fixedShapes());
+    }
+
+    @Test
+    void wholeSequencesWithGroupedHeadsAsTheReference() {
+        // no cache offset: the kernel repeats the key/value heads and takes its plain path
+        same(Case.of(21, 2, 6, 2, 7, 7, 8, -1));
+        same(Case.of(22, 2, 4, 1, 9, 9, 8, -1).masked().window(3));
+        same(Case.of(23, 2, 6, 3, 5, 5, 4, -1).alibi(0.25f, 0.0625f, 0.015625f, 0.00390625f, 0.5f, 0.125f)
+                .fixedShapes());
+        same(Case.of(24, 2, 4, 2, 5, 5, 8, -1).bidirectional(0.5f).masked());
     }
 
     @Test

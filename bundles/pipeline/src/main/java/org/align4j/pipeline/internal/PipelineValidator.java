@@ -644,7 +644,8 @@ public final class PipelineValidator {
      * model was trained with (an earlier stage's, or the {@code attention} its folder's {@code config.json} records,
      * when that kernel is registered), so an {@code init:} never fails for a kernel nobody chose. Otherwise the
      * highest {@code service.ranking} among the registered kernels that support what the model asks for (shared
-     * key/value heads, a window, ALiBi), ties by name; {@value #DEFAULT_ATTENTION} when no kernel is registered yet
+     * key/value heads, a window, ALiBi) and the KV cache, ties by name; without one that has the cache, the highest
+     * of those that support the model; {@value #DEFAULT_ATTENTION} when no kernel is registered yet
      * (the wiring then waits for it and names it if it never comes).
      */
     private String defaultKernel(Settings model, Path init, List<PipelinePlan.Stage> earlier) {
@@ -666,13 +667,21 @@ public final class PipelineValidator {
             }
         }
         ModelConfig c = ModelConfig.from(model, 256); // checked already; the vocabulary does not matter here
-        PluginInfo best = null;
-        for (PluginInfo k : kernels) {
-            if (k.supports().containsAll(needs(c)) && (best == null || k.ranking() > best.ranking())) {
-                best = k; // registered() is sorted by name: the first of equal rankings stays
+        List<String> needs = needs(c);
+        List<String> withCache = new ArrayList<>(needs);
+        withCache.add(AttentionKernel.CACHE); // a kernel that can also decode with the KV cache, where there is one
+        for (List<String> wanted : List.of(withCache, needs)) {
+            PluginInfo best = null;
+            for (PluginInfo k : kernels) {
+                if (k.supports().containsAll(wanted) && (best == null || k.ranking() > best.ranking())) {
+                    best = k; // registered() is sorted by name: the first of equal rankings stays
+                }
+            }
+            if (best != null) {
+                return best.name();
             }
         }
-        return best != null ? best.name() : DEFAULT_ATTENTION;
+        return DEFAULT_ATTENTION;
     }
 
     /** The {@code attention} a model folder's {@code config.json} records; {@code null} when it cannot be read. */

@@ -336,7 +336,8 @@ class PipelineValidatorTest {
     @Test
     void aModelThatNamesNoKernelGetsTheHighestRankedOneThatSupportsWhatItAsksFor() throws IOException {
         registry.ranked(ATTENTION, "fast", "org.example.fast", 10, "cache", "grouped")
-                .ranked(ATTENTION, "faster", "org.example.faster", 20, "cache");
+                .ranked(ATTENTION, "faster", "org.example.faster", 20, "cache")
+                .ranked(ATTENTION, "no-cache", "org.example.nocache", 30, "grouped"); // ranks highest, cannot decode
         List<String> lines = new ArrayList<>();
         for (String line : GOOD) {
             lines.add(line.replace(", attention: mha", ""));
@@ -344,7 +345,8 @@ class PipelineValidatorTest {
         String[] unnamed = lines.toArray(new String[0]);
         assertTrue(!String.join("\n", unnamed).contains("attention"));
         PipelinePlan plan = validate(file(unnamed), Map.of());
-        assertEquals("faster", plan.stages().get(0).model.getString("attention")); // recorded in the model's settings
+        // "no-cache" ranks highest but cannot decode with a KV cache: "faster" is the default, in the model's settings
+        assertEquals("faster", plan.stages().get(0).model.getString("attention"));
         assertEquals("(align4j.name=faster)", plan.stages().get(0).configuration().get("attention.target"));
         // shared key/value heads: "faster" cannot, "fast" can; a window: only mha (ranking 0) can
         assertEquals("fast", validate(file(unnamed), Map.of("model.kv_heads", "2")).stages().get(0).model
