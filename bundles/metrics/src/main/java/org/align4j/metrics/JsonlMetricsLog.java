@@ -1,4 +1,4 @@
-package org.align4j.pipeline;
+package org.align4j.metrics;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -6,11 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 import org.align4j.api.metrics.TrainingEvent;
 import org.align4j.api.metrics.TrainingListener;
@@ -39,8 +36,7 @@ public final class JsonlMetricsLog implements TrainingListener {
     public static final String FILE = "metrics.jsonl";
 
     private final ObjectMapper json = new ObjectMapper();
-    private final Map<String, Writer> writers = new HashMap<>();
-    private final Set<String> failed = new HashSet<>();
+    private final RunFiles<Writer> files = new RunFiles<>(FILE);
 
     @Override
     public synchronized void onEvent(TrainingEvent event) {
@@ -48,29 +44,22 @@ public final class JsonlMetricsLog implements TrainingListener {
         if (dir == null) {
             return;
         }
-        String key = event.run() + "\u0000" + dir.toAbsolutePath().normalize();
+        Path file = dir.resolve(FILE);
         try {
-            Writer w = writers.get(key);
-            if (w == null) {
+            Writer w = files.get(event.run(), file, f -> {
                 Files.createDirectories(dir);
-                w = Files.newBufferedWriter(dir.resolve(FILE), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                return Files.newBufferedWriter(f, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                         StandardOpenOption.APPEND);
-                writers.put(key, w);
-                failed.remove(key);
-            }
+            });
             w.write(line(event));
             w.write('\n');
             w.flush();
         } catch (IOException e) {
-            if (failed.add(key)) {
-                System.err.println("align4j: cannot write " + dir.resolve(FILE) + " (run " + event.run() + "): "
-                        + e.getMessage() + "; its metrics are not logged to the file");
-            }
-            close(key);
+            files.failed(event.run(), file, e);
             return;
         }
         if (event.kind() == TrainingEvent.Kind.RUN_FINISHED || event.kind() == TrainingEvent.Kind.RUN_FAILED) {
-            close(key);
+            files.close(event.run(), file);
         }
     }
 
@@ -91,26 +80,13 @@ public final class JsonlMetricsLog implements TrainingListener {
         return json.writeValueAsString(m);
     }
 
-    private void close(String key) {
-        Writer w = writers.remove(key);
-        if (w != null) {
-            try {
-                w.close();
-            } catch (IOException e) {
-                System.err.println("align4j: closing a metrics log failed: " + e.getMessage());
-            }
-        }
-    }
-
     @Deactivate
     synchronized void deactivate() {
-        for (String key : new HashSet<>(writers.keySet())) {
-            close(key);
-        }
+        files.closeAll();
     }
 
     /** How many runs have a file open (for tests). */
     synchronized int openFiles() {
-        return writers.size();
+        return files.size();
     }
 }

@@ -1,4 +1,4 @@
-package org.align4j.pipeline;
+package org.align4j.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
