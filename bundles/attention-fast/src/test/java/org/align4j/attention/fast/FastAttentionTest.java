@@ -27,8 +27,9 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * {@code mha-fast} against the reference kernel {@code mha} on random inputs: outputs and the gradients of
- * {@code sum(out * W)} with respect to Q, K and V, 1e-5 relative, for batch 2, several heads, odd lengths, grouped and
+ * {@code mha-fast} against loops in double precision (outputs) and the reference kernel {@code mha} on random inputs
+ * (outputs and the gradients of {@code sum(out * W)} with respect to Q, K and V), 1e-5 relative, for batch 2, several
+ * heads, odd lengths, grouped and
  * multi-query heads, a KV cache offset, key padding (with a row that sees only padding), windows, ALiBi and a
  * non-causal call with its own scale. (The reference kernel itself is checked against double-precision loops and
  * finite differences in its own bundle.)
@@ -75,7 +76,8 @@ class FastAttentionTest {
         return x;
     }
 
-    static Run run(AttentionKernel kernel, Case c) {
+    /** Q, K, V, the output weights W and the key mask of a case, from its seed. */
+    static float[][] inputs(Case c) {
         SplittableRandom r = new SplittableRandom(c.seed());
         float[] q = random(r, c.b() * c.h() * c.tq() * c.d(), -2, 2);
         float[] k = random(r, c.b() * c.hkv() * c.tk() * c.d(), -2, 2);
@@ -87,6 +89,67 @@ class FastAttentionTest {
         }
         mask[0] = 0f; // batch 0, key 0 hidden: with no offset its query 0 sees nothing at all
         mask[c.tk() - 1] = 1f;
+        return new float[][] {q, k, v, w, mask};
+    }
+
+    /**
+     * The attention output of a case in double precision, one (batch, head) block at a time: the logits of every
+     * visible key, their softmax, the weighted sum of the values; a query that sees no key gets zeros.
+     */
+    static double[] inDouble(Case c) {
+        float[][] x = inputs(c);
+        int perGroup = c.h() / c.hkv();
+        double scale = c.scale() != null ? c.scale() : 1 / Math.sqrt(c.d());
+        double[] out = new double[x[0].length];
+        for (int block = 0; block < c.b() * c.h(); block++) {
+            int b = block / c.h();
+            int head = block % c.h();
+            int kv = b * c.hkv() + head / perGroup; // the key/value head of this query head
+            for (int i = 0; i < c.tq(); i++) {
+                int at = Math.max(c.offset(), 0) + i; // the query's position
+                double[] weight = new double[c.tk()];
+                double top = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < c.tk(); j++) {
+                    boolean hidden = c.causal() && (j > at || (c.window() > 0 && at - j >= c.window()))
+                            || c.mask() && x[4][b * c.tk() + j] == 0f;
+                    double logit = Double.NEGATIVE_INFINITY;
+                    if (!hidden) {
+                        logit = 0;
+                        for (int e = 0; e < c.d(); e++) {
+                            logit += x[0][(block * c.tq() + i) * c.d() + e] * (double) x[1][(kv * c.tk() + j) * c.d()
+                                    + e];
+                        }
+                        logit = logit * scale - (c.slopes() == null ? 0 : c.slopes()[head] * Math.abs(at - j));
+                    }
+                    weight[j] = logit;
+                    top = Math.max(top, logit);
+                }
+                if (top == Double.NEGATIVE_INFINITY) {
+                    continue; // sees nothing: zeros
+                }
+                double total = 0;
+                for (int j = 0; j < c.tk(); j++) {
+                    weight[j] = Math.exp(weight[j] - top);
+                    total += weight[j];
+                }
+                for (int j = 0; j < c.tk(); j++) {
+                    for (int e = 0; e < c.d(); e++) {
+                        out[(block * c.tq() + i) * c.d() + e] += weight[j] / total * x[2][(kv * c.tk() + j) * c.d()
+                                + e];
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    static Run run(AttentionKernel kernel, Case c) {
+        float[][] x = inputs(c);
+        float[] q = x[0];
+        float[] k = x[1];
+        float[] v = x[2];
+        float[] w = x[3];
+        float[] mask = x[4];
         try (Graph g = new Graph()) {
             Ops tf = Ops.create(g);
             UnaryOperator<Shape> shape = s -> c.staticShapes() ? s : Shape.of(-1, -1, -1, c.d());
@@ -171,6 +234,13 @@ class FastAttentionTest {
         float[][] w = {want.out(), want.dq(), want.dk(), want.dv()};
         float[][] g = {got.out(), got.dq(), got.dk(), got.dv()};
         assertTrue(relErr(want.out(), new float[want.out().length]) > 0, c + ": the output is all zero");
+        double[] exact = inDouble(c); // and the output against loops in double precision, not only against mha
+        float[] rounded = new float[exact.length];
+        for (int i = 0; i < exact.length; i++) {
+            rounded[i] = (float) exact[i];
+        }
+        double vsLoops = relErr(got.out(), rounded);
+        assertTrue(vsLoops <= 1e-5, c + " out: ||fast - double loops|| / ||loops|| = " + vsLoops);
         for (int i = 0; i < 4; i++) {
             double err = relErr(g[i], w[i]);
             assertTrue(err <= 1e-5, c + " " + names[i] + ": ||fast - mha|| / ||mha|| = " + err);
