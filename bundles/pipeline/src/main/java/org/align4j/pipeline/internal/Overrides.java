@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
 import org.align4j.api.pipeline.SettingsException;
 
 /**
- * Command-line overrides of a pipeline file: {@code stages[0].steps=10}, {@code run.name=try2},
+ * Command-line overrides of a pipeline file: {@code stages[0].steps=10} (or {@code stages.0.steps=10}, which a shell
+ * such as Gogo passes through unchanged), {@code run.name=try2},
  * {@code data.skip_malformed=true}. A value is parsed as YAML would a plain scalar: {@code true}/{@code false},
  * a whole number, a decimal number ({@code 3e-4}), {@code null}; anything else (or anything in quotes) is a string.
  * Missing sections are created; a list index may be the list's size, which appends an entry.
@@ -99,32 +100,35 @@ public final class Overrides {
             KeyPath.Segment s = segs.get(i);
             boolean last = i == segs.size() - 1;
             Object next = last ? value(value) : null;
-            if (s.isIndex()) {
+            // stages.0.steps means stages[0].steps: the form a shell that reads [0] as a list passes on unchanged
+            boolean digits = !s.isIndex() && node instanceof List && s.key.matches("\\d{1,9}");
+            if (s.isIndex() || digits) {
+                int index = digits ? Integer.parseInt(s.key) : s.index;
                 if (!(node instanceof List)) {
                     throw new SettingsException(source, what, path.prefix(i) + " is not a list, so ["
-                            + s.index + "] does not apply");
+                            + index + "] does not apply");
                 }
                 List<Object> list = (List<Object>) node;
-                if (s.index > list.size()) {
+                if (index > list.size()) {
                     throw new SettingsException(source, what, path.prefix(i) + " has " + list.size()
-                            + (list.size() == 1 ? " entry" : " entries") + ", so [" + s.index
+                            + (list.size() == 1 ? " entry" : " entries") + ", so [" + index
                             + "] is out of range (use 0.." + (list.size() - 1) + ", or " + list.size()
                             + " to append one)");
                 }
                 if (last) {
-                    if (s.index == list.size()) {
+                    if (index == list.size()) {
                         list.add(next);
                     } else {
-                        list.set(s.index, next);
+                        list.set(index, next);
                     }
                 } else {
-                    if (s.index == list.size()) {
+                    if (index == list.size()) {
                         list.add(container(segs.get(i + 1)));
                     }
-                    node = list.get(s.index);
+                    node = list.get(index);
                     if (node == null) {
                         node = container(segs.get(i + 1));
-                        list.set(s.index, node);
+                        list.set(index, node);
                     }
                 }
             } else {

@@ -61,6 +61,16 @@ class OverridesTest {
         assertEquals(Map.of("lr", 1e-3), s0.get("optimizer"));
         assertEquals(Map.of("trainer", "sft"), stages.get(1));
         assertEquals(Map.of("generate", Map.of("count", 5)), root.get("data"));
+
+        // the dotted form of an index, as Gogo passes it (it reads stages[0] as a list)
+        Overrides.apply(root, Map.of("stages.0.steps", "600", "stages.1.batch", "8"), "p.yaml");
+        assertEquals(600, s0.get("steps"));
+        assertEquals(8, ((Map<?, ?>) stages.get(1)).get("batch"));
+        assertEquals("p.yaml: override stages.5.steps=1: stages has 2 entries, so [5] is out of range (use 0..1, or 2"
+                + " to append one)", assertThrows(SettingsException.class, () -> Overrides.apply(root,
+                        Map.of("stages.5.steps", "1"), "p.yaml")).getMessage());
+        Overrides.apply(root, Map.of("data.7", "x"), "p.yaml"); // in a section, digits are a key like any other
+        assertEquals("x", ((Map<?, ?>) root.get("data")).get("7"));
     }
 
     @Test
