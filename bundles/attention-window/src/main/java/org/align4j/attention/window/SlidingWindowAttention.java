@@ -29,8 +29,9 @@ import org.tensorflow.types.TInt32;
  * out         softmax(scores + bias) V, back to [B, H, T, D]
  * </pre>
  *
- * The results are those of the reference kernel {@code mha} with the same window (checked against it and against
- * double-precision loops). A model without a window, and cached decoding (a query offset), take a plain masked path
+ * Without a query offset the queries and the keys are the same positions (self-attention over a whole sequence, as
+ * the model calls it in training and scoring). The results are those of the reference kernel {@code mha} with the
+ * same window (checked against it and against double-precision loops). A model without a window, and cached decoding (a query offset), take a plain masked path
  * that still reads only the keys the window can reach ({@code offset-W+1 ..}), so a decoding step costs {@code W}
  * keys however long the cache. Registered below {@code mha-fast} ({@code service.ranking} 5): a model with a window
  * much shorter than its context names it ({@code attention: sliding-window}).
