@@ -1,7 +1,6 @@
 package org.align4j.pipeline;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -74,13 +73,41 @@ public final class PipelineCommands {
         this.runs = runs;
     }
 
-    /** {@code align4j:run <file> [key=value...]}: runs a pipeline file and returns how it ended. */
-    public RunOutcome run(String file, String... overrides) throws Exception {
+    /**
+     * {@code align4j:run <file> [key=value...]}: runs a pipeline file and returns how it ended. A problem (a bad file,
+     * key or override, a run that fails) is printed as the sentence that says what is wrong, on the session's error
+     * stream, and the command returns nothing: no exception class in the shell.
+     */
+    public RunOutcome run(String file, Object... overrides) {
         try {
-            return runs.execute(Path.of(file), Overrides.parse(Arrays.asList(overrides)));
-        } catch (RunFailure f) {
-            throw new IllegalStateException(f.getMessage(), f.getCause());
+            return runs.execute(Path.of(file), Overrides.parse(rejoin(overrides)));
+        } catch (RunFailure | IllegalArgumentException | IllegalStateException e) { // SettingsException too
+            System.err.println("align4j:run: " + e.getMessage());
+            return null;
         }
+    }
+
+    /**
+     * The overrides as typed. Gogo reads {@code stages[0].steps=600} as three arguments, {@code stages}, the list
+     * {@code [0]} and {@code .steps=600}; a piece without {@code =} is joined to the pieces after it until one holds
+     * the {@code =}, and a list is written back as {@code [0]}. ({@code stages.0.steps=600} needs none of this.)
+     */
+    static List<String> rejoin(Object... args) {
+        List<String> out = new java.util.ArrayList<>();
+        StringBuilder pending = new StringBuilder();
+        for (Object a : args) {
+            String piece = a instanceof java.util.Collection<?> c
+                    ? "[" + String.join(",", c.stream().map(String::valueOf).toList()) + "]" : String.valueOf(a);
+            pending.append(piece);
+            if (pending.indexOf("=") >= 0) {
+                out.add(pending.toString());
+                pending.setLength(0);
+            }
+        }
+        if (pending.length() > 0) {
+            out.add(pending.toString()); // no '=': Overrides.parse says what is expected
+        }
+        return out;
     }
 
     /** {@code align4j:stop}: asks every run to stop. */

@@ -24,4 +24,13 @@ class PipelineCommandsTest {
         assertEquals("KIND  NAME  BUNDLE  VERSION\n(no align4j plugin is registered)\n",
                 new PipelineCommands.PluginTable(List.of()).toString().replace("\r\n", "\n"));
     }
+
+    @Test
+    void gogoPiecesOfAnOverrideAreJoinedBack() {
+        // Gogo splits stages[0].steps=600 at its list brackets: "stages", the list [0], ".steps=600"
+        assertEquals(List.of("stages[0].steps=600", "run.name=x"),
+                PipelineCommands.rejoin("stages", List.of(0), ".steps=600", "run.name=x"));
+        assertEquals(List.of("stages.0.steps=600"), PipelineCommands.rejoin("stages.0.steps=600"));
+        assertEquals(List.of("steps"), PipelineCommands.rejoin("steps")); // left for Overrides.parse to refuse
+    }
 }
