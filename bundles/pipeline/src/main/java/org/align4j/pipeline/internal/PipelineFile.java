@@ -56,6 +56,7 @@ public final class PipelineFile {
                     : "no such file (relative paths are resolved against the working directory "
                             + Path.of("").toAbsolutePath() + ")");
         }
+        checkSize(file, source);
         checkUtf8(file, source);
         CapturingYaml config = new CapturingYaml(source, overrides);
         FileHandler handler = new FileHandler(config);
@@ -72,6 +73,26 @@ public final class PipelineFile {
         Map<String, Object> values = (Map<String, Object>) interpolate(config.tree, "", config.getInterpolator(),
                 source);
         return Settings.of(source, values);
+    }
+
+    /** The largest pipeline file read: pipelines name their data files, they do not hold them. */
+    static final int MAX_BYTES = 1 << 20;
+    /** The most aliases of lists and sections a file may use (each expands the whole node it names). */
+    static final int MAX_COLLECTION_ALIASES = 20;
+
+    /** Refuses a file larger than {@link #MAX_BYTES} before reading any of it. */
+    static void checkSize(Path file, String source) {
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (java.io.IOException e) {
+            throw new SettingsException(source, "", "cannot read the file: " + Texts.message(e));
+        }
+        if (size > MAX_BYTES) {
+            throw new SettingsException(source, "", "the file has " + String.format(java.util.Locale.ROOT, "%,d",
+                    size) + " bytes; a pipeline file is at most " + String.format(java.util.Locale.ROOT, "%,d",
+                    MAX_BYTES) + " bytes (it names its data files, it does not hold the data)");
+        }
     }
 
     /**
@@ -128,6 +149,11 @@ public final class PipelineFile {
             }
         }
         for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof YAMLException && String.valueOf(t.getMessage()).startsWith("Number of aliases")) {
+                return new SettingsException(source, "", "more than " + MAX_COLLECTION_ALIASES + " aliases (*name) of"
+                        + " lists or sections; a pipeline file may use at most " + MAX_COLLECTION_ALIASES + ", since"
+                        + " each copies the whole node it names (nested, they multiply: an alias bomb)");
+            }
             if (t instanceof YAMLException) {
                 return new SettingsException(source, "", "not valid YAML: " + Texts.message(t));
             }
@@ -281,6 +307,12 @@ public final class PipelineFile {
         private static LoaderOptions options() {
             LoaderOptions options = new LoaderOptions();
             options.setAllowDuplicateKeys(false);
+            // an alias bomb (aliases of aliases of lists, "billion laughs") is refused while it is parsed, before it
+            // expands; recursive keys and deep nesting likewise
+            options.setMaxAliasesForCollections(MAX_COLLECTION_ALIASES);
+            options.setAllowRecursiveKeys(false);
+            options.setNestingDepthLimit(64);
+            options.setCodePointLimit(MAX_BYTES);
             return options;
         }
 

@@ -227,4 +227,36 @@ class PipelineFileTest {
         org.junit.jupiter.api.Assertions.assertEquals(f + ":3:6: invalid UTF-8 (bytes 0xE9); save the file as UTF-8",
                 e.getMessage());
     }
+
+    @Test
+    void anAliasBombAndAHugeFileAreRefusedQuicklyWithoutExpandingThem() throws IOException {
+        // "billion laughs": nine levels of nine aliases would expand to 9^9 (387 million) strings
+        StringBuilder bomb = new StringBuilder("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (int i = 1; i < 10; i++) {
+            bomb.append("a").append(i).append(": &a").append(i).append(" [");
+            for (int j = 0; j < 9; j++) {
+                bomb.append(j == 0 ? "" : ", ").append("*a").append(i - 1);
+            }
+            bomb.append("]\n");
+        }
+        Path f = write("bomb.yaml", bomb.toString());
+        long t0 = System.nanoTime();
+        SettingsException e = assertThrows(SettingsException.class, () -> PipelineFile.read(f, Map.of()));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(f + ": more than 20 aliases (*name) of lists or sections; a pipeline file may use at most 20,"
+                + " since each copies the whole node it names (nested, they multiply: an alias bomb)", e.getMessage());
+        assertTrue(ms < 5_000, "took " + ms + " ms");
+
+        Path huge = dir.resolve("huge.yaml");
+        try (java.io.Writer w = Files.newBufferedWriter(huge)) {
+            w.write("run: { name: tiny }\nnotes: |\n");
+            String line = "  " + "x".repeat(100) + "\n";
+            for (int i = 0; i < 12_000; i++) { // 29 + 12,000 * 103 bytes
+                w.write(line);
+            }
+        }
+        assertEquals(huge + ": the file has 1,236,029 bytes; a pipeline file is at most 1,048,576 bytes (it names its"
+                + " data files, it does not hold the data)", assertThrows(SettingsException.class,
+                        () -> PipelineFile.read(huge, Map.of())).getMessage());
+    }
 }
