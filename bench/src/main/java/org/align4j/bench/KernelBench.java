@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
+import org.align4j.api.attention.AttentionInputs;
 import org.align4j.api.attention.AttentionKernel;
 import org.align4j.api.generate.GenerationSession;
 import org.align4j.api.generate.GenerationSettings;
@@ -28,8 +29,15 @@ import org.align4j.model.SafetensorsWeightStore;
 import org.align4j.model.TransformerFactoryImpl;
 import org.align4j.optimizers.AdamWOptimizer;
 import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
 import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
 
 /**
  * The attention kernels side by side: for each context size (128 and 1024), position scheme (learned, rope, alibi)
@@ -146,27 +154,27 @@ public final class KernelBench {
     static double attentionAlone(ModelConfig config, AttentionKernel kernel, int batch, int context) {
         int d = config.dModel() / config.heads();
         SplittableRandom random = new SplittableRandom(11);
-        org.tensorflow.types.TFloat32[] data = {randomTensor(random, batch, config.heads(), context, d),
+        TFloat32[] data = {randomTensor(random, batch, config.heads(), context, d),
             randomTensor(random, batch, config.kvHeads(), context, d),
             randomTensor(random, batch, config.kvHeads(), context, d),
             randomTensor(random, batch, config.heads(), context, d)};
         try (Graph g = new Graph(); Session s = new Session(g)) {
             Ops tf = Ops.create(g);
             // placeholders shaped as the model's: batch and length known only when run, heads and head size static
-            List<org.tensorflow.op.core.Placeholder<org.tensorflow.types.TFloat32>> in = new ArrayList<>();
+            List<Placeholder<TFloat32>> in = new ArrayList<>();
             for (int heads : new int[] {config.heads(), config.kvHeads(), config.kvHeads(), config.heads()}) {
-                in.add(tf.placeholder(org.tensorflow.types.TFloat32.class, org.tensorflow.op.core.Placeholder.shape(
-                        org.tensorflow.ndarray.Shape.of(-1, heads, -1, d))));
+                in.add(tf.placeholder(TFloat32.class, Placeholder.shape(
+                        Shape.of(-1, heads, -1, d))));
             }
-            org.align4j.api.attention.AttentionInputs inputs = org.align4j.api.attention.AttentionInputs.of(
+            AttentionInputs inputs = AttentionInputs.of(
                     in.get(0), in.get(1), in.get(2)).withWindow(config.window());
             if (config.positions() == Positions.ALIBI) {
                 inputs.withAlibiSlopes(config.alibiSlopes());
             }
-            org.tensorflow.Operand<org.tensorflow.types.TFloat32> out = kernel.attend(tf, inputs);
-            org.tensorflow.Output<?>[] grads = g.addGradients(tf.reduceSum(tf.math.mul(out, in.get(3)),
+            Operand<TFloat32> out = kernel.attend(tf, inputs);
+            Output<?>[] grads = g.addGradients(tf.reduceSum(tf.math.mul(out, in.get(3)),
                     tf.constant(new int[] {0, 1, 2, 3})).asOutput(),
-                    new org.tensorflow.Output<?>[] {in.get(0).asOutput(), in.get(1).asOutput(), in.get(2).asOutput()});
+                    new Output<?>[] {in.get(0).asOutput(), in.get(1).asOutput(), in.get(2).asOutput()});
             double[] ms = new double[20];
             for (int i = -3; i < ms.length; i++) {
                 Session.Runner runner = s.runner().fetch(grads[0]).fetch(grads[1]).fetch(grads[2]);
@@ -174,7 +182,7 @@ public final class KernelBench {
                     runner.feed(in.get(j), data[j]);
                 }
                 long t0 = System.nanoTime();
-                try (org.tensorflow.Result r = runner.run()) {
+                try (Result r = runner.run()) {
                     if (i >= 0) {
                         ms[i] = (System.nanoTime() - t0) / 1e6;
                     }
@@ -182,13 +190,13 @@ public final class KernelBench {
             }
             return Stats.median(ms);
         } finally {
-            for (org.tensorflow.types.TFloat32 t : data) {
+            for (TFloat32 t : data) {
                 t.close();
             }
         }
     }
 
-    private static org.tensorflow.types.TFloat32 randomTensor(SplittableRandom random, int... shape) {
+    private static TFloat32 randomTensor(SplittableRandom random, int... shape) {
         int n = 1;
         for (int x : shape) {
             n *= x;
@@ -201,8 +209,8 @@ public final class KernelBench {
         for (int i = 0; i < shape.length; i++) {
             dims[i] = shape[i];
         }
-        return org.tensorflow.types.TFloat32.tensorOf(org.tensorflow.ndarray.Shape.of(dims),
-                org.tensorflow.ndarray.buffer.DataBuffers.of(values, true, false));
+        return TFloat32.tensorOf(Shape.of(dims),
+                DataBuffers.of(values, true, false));
     }
 
     public static void main(String[] argv) throws Exception {

@@ -24,6 +24,9 @@ import org.align4j.api.pipeline.SettingsException;
 import org.align4j.api.train.StageCheck;
 import org.align4j.api.train.Trainer;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 /**
  * Checks a whole pipeline file before anything runs: unknown keys, missing values, files, and every plugin name
  * against what is registered (waiting a little for plugins that are still starting). The result is a
@@ -687,9 +690,8 @@ public final class PipelineValidator {
     /** The {@code attention} a model folder's {@code config.json} records; {@code null} when it cannot be read. */
     private static String recordedKernel(Path configFile) {
         try {
-            com.fasterxml.jackson.databind.JsonNode root = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readTree(Files.readAllBytes(configFile));
-            com.fasterxml.jackson.databind.JsonNode a = root == null ? null : root.get("attention");
+            JsonNode root = new ObjectMapper().readTree(Files.readAllBytes(configFile));
+            JsonNode a = root == null ? null : root.get("attention");
             return a != null && a.isTextual() ? a.asText() : null;
         } catch (java.io.IOException e) {
             return null; // the stage that loads the folder says what is wrong with it
