@@ -4,6 +4,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
+import org.align4j.api.runs.RunInfo;
+import org.align4j.api.runs.RunRequest;
+import org.align4j.api.runs.RunService;
 import org.align4j.pipeline.internal.Overrides;
 import org.align4j.pipeline.internal.PluginInfo;
 import org.align4j.pipeline.internal.RunControl;
@@ -20,6 +23,11 @@ import org.osgi.service.component.annotations.Reference;
  * align4j:run examples/tiny.yaml 'stages[0].steps=10' run.name=try2   # runs in the shell's thread; Ctrl-C stops it
  * align4j:stop [run]                                                   # asks one run (or all) to stop
  * align4j:plugins                                                      # every align4j plugin and its bundle
+ * align4j:submit examples/tiny.yaml stages.0.steps=10                   # queues it (the run service) and returns
+ * align4j:runs                                                         # submitted runs: state, stage, step, ETA
+ * align4j:pause|resume|stop tiny                                       # a submitted run
+ * align4j:metrics tiny [loss]                                          # its newest metrics (or one metric's)
+ * align4j:reward tiny arithmetic-rm [2]                                # switch a running PPO stage's reward model
  * </pre>
  * Quote overrides that contain brackets: the shell reads {@code [...]} as a list.
  */
@@ -27,7 +35,13 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.scope=align4j",
     "osgi.command.function=run",
     "osgi.command.function=stop",
-    "osgi.command.function=plugins"})
+    "osgi.command.function=plugins",
+    "osgi.command.function=submit",
+    "osgi.command.function=runs",
+    "osgi.command.function=pause",
+    "osgi.command.function=resume",
+    "osgi.command.function=metrics",
+    "osgi.command.function=reward"})
 public final class PipelineCommands {
 
     /** The plugins table: one row per plugin, columns aligned. */
@@ -67,10 +81,71 @@ public final class PipelineCommands {
     }
 
     private final RunControl runs;
+    private final RunService queue;
 
     @Activate
-    public PipelineCommands(@Reference(name = "runs") RunControl runs) {
+    public PipelineCommands(@Reference(name = "runs") RunControl runs, @Reference(name = "queue") RunService queue) {
         this.runs = runs;
+        this.queue = queue;
+    }
+
+    /** {@code align4j:submit <file> [key=value...]}: checks the file and queues it; returns the queued run. */
+    public Object submit(String file, Object... overrides) {
+        try {
+            return new RunTable(List.of(queue.submit(RunRequest.of(Path.of(file).toAbsolutePath(),
+                    Overrides.parse(rejoin(overrides))).from("shell"))));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            System.err.println("align4j:submit: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** {@code align4j:runs}: every submitted run, newest first. */
+    public RunTable runs() {
+        return new RunTable(queue.runs());
+    }
+
+    /** {@code align4j:pause <run>}. */
+    public Object pause(String run) {
+        return act("pause", () -> queue.pause(run));
+    }
+
+    /** {@code align4j:resume <run>}. */
+    public Object resume(String run) {
+        return act("resume", () -> queue.resume(run));
+    }
+
+    /** {@code align4j:reward <run> <name> [version]}: switches the reward model of a running stage. */
+    public Object reward(String run, String name) {
+        return reward(run, name, "");
+    }
+
+    public Object reward(String run, String name, String version) {
+        return act("reward", () -> queue.retargetReward(run, name, version));
+    }
+
+    /** {@code align4j:metrics <run>}: the newest value of each metric, with its step. */
+    public Object metrics(String run) {
+        return metrics(run, null);
+    }
+
+    /** {@code align4j:metrics <run> <name>}: every kept value of one metric (step, value), oldest first. */
+    public Object metrics(String run, String name) {
+        try {
+            return new MetricTable(queue.metrics(run, 0), name);
+        } catch (java.util.NoSuchElementException e) {
+            System.err.println("align4j:metrics: " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static Object act(String command, java.util.function.Supplier<RunInfo> action) {
+        try {
+            return new RunTable(List.of(action.get()));
+        } catch (java.util.NoSuchElementException | IllegalStateException | IllegalArgumentException e) {
+            System.err.println("align4j:" + command + ": " + e.getMessage());
+            return null;
+        }
     }
 
     /**
@@ -117,6 +192,11 @@ public final class PipelineCommands {
 
     /** {@code align4j:stop <run>}: asks one run to stop at its next boundary (it writes a checkpoint first). */
     public String stop(String run) {
+        if (run != null && queue.run(run).isPresent()) {
+            RunInfo r = queue.stop(run, "align4j:stop command");
+            return r.state().ended() ? "run " + run + " is " + r.state().name().toLowerCase(Locale.ROOT)
+                    : "asked " + run + " to stop; it stops at the next step boundary after writing a checkpoint";
+        }
         List<String> asked = runs.stopRuns(run, "align4j:stop command");
         if (asked.isEmpty()) {
             return run == null ? "no run is in progress"

@@ -5,11 +5,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Hashtable;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.TreeSet;
 
 import org.align4j.api.metrics.TrainingListener;
 import org.align4j.api.pipeline.PipelineRunner;
+import org.align4j.api.runs.RunRequest;
+import org.align4j.api.runs.RunService;
 import org.align4j.api.train.Trainer;
 import org.align4j.pipeline.internal.EventBus;
 import org.align4j.pipeline.internal.PipelineEngine;
@@ -18,8 +22,11 @@ import org.align4j.pipeline.internal.PluginInfo;
 import org.align4j.pipeline.internal.RunControl;
 import org.align4j.pipeline.internal.RunFailure;
 import org.align4j.pipeline.internal.RunOutcome;
+import org.align4j.pipeline.internal.Runs;
 import org.align4j.pipeline.internal.TrainerInfo;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -63,6 +70,10 @@ public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
 
         @AttributeDefinition(description = "Seconds to wait for running runs to stop when the runner goes away")
         int shutdown_wait_seconds() default 60;
+
+        @AttributeDefinition(description = "Runs submitted to the run service (console, align4j:submit) that run at"
+                + " once; the others wait in the queue")
+        int max_concurrent_runs() default 1;
     }
 
     private final EventBus bus = new EventBus(msg -> System.err.println("align4j: " + msg));
@@ -70,6 +81,8 @@ public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
     private final ScrTrainers trainers;
     private final PipelineEngine engine;
     private final Duration shutdownWait;
+    private final Runs runs;
+    private final ServiceRegistration<RunService> runService;
 
     @Activate
     public PipelineRunnerImpl(BundleContext context, Config config,
@@ -82,7 +95,25 @@ public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
                 new PipelineEngine.Options(Duration.ofSeconds(Math.max(0, config.plugin_wait_seconds())),
                         Duration.ofSeconds(Math.max(1, config.trainer_wait_seconds())), Path.of("")),
                 System::currentTimeMillis);
+        this.runs = new Runs(new Runs.Engine() {
+            @Override
+            public PipelinePlan check(RunRequest r) {
+                return engine.check(r.file(), r.overrides(), r.workspace().orElse(null));
+            }
+
+            @Override
+            public RunOutcome run(RunRequest r, Consumer<org.align4j.pipeline.internal.RunState> started)
+                    throws RunFailure {
+                return engine.run(r.file(), r.overrides(), r.workspace().orElse(null), started);
+            }
+        }, trainers::retarget, config.max_concurrent_runs(), System::currentTimeMillis,
+                msg -> System.err.println("align4j: " + msg));
+        bus.add(runs);
         deleteLeftoverStageConfigurations(configAdmin);
+        // registered by hand: RunService.stop and PipelineRunner.stop differ only in what they return
+        this.runService = context.registerService(RunService.class, runs, new Hashtable<>(Map.of(
+                Constants.SERVICE_DESCRIPTION, "align4j run queue", "align4j.max.concurrent.runs",
+                runs.maxConcurrent())));
     }
 
     /** Stage configurations of runs that ended with the JVM (a kill) would otherwise start trainers for nothing. */
@@ -111,6 +142,16 @@ public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
 
     @Deactivate
     void deactivate() throws InterruptedException {
+        try {
+            runService.unregister();
+        } catch (IllegalStateException gone) {
+            // the bundle is stopping and its services are gone already
+        }
+        List<String> queued = runs.close("the pipeline runner is stopping", shutdownWait);
+        if (!queued.isEmpty()) {
+            System.err.println("align4j: submitted runs still going after " + shutdownWait.toSeconds() + " s: "
+                    + queued);
+        }
         List<String> left = engine.stopAll("the pipeline runner is stopping", shutdownWait);
         if (!left.isEmpty()) {
             System.err.println("align4j: runs still going after " + shutdownWait.toSeconds() + " s: " + left);

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 import org.align4j.api.train.Trainer;
+import org.align4j.pipeline.internal.PipelinePlan;
 import org.align4j.pipeline.internal.PluginInfo;
 import org.align4j.pipeline.internal.TrainerInfo;
 import org.align4j.pipeline.internal.Trainers;
@@ -38,6 +40,9 @@ import org.osgi.util.tracker.ServiceTracker;
  */
 final class ScrTrainers implements Trainers {
     private static final long POLL_MILLIS = 100;
+    /** The keys a trainer's modified method reads for the reward model (PPO's). */
+    static final String REWARD_NAME = "stage.reward_model.name";
+    static final String REWARD_VERSION = "stage.reward_model.version";
 
     private final BundleContext context;
     private final ServiceComponentRuntime scr;
@@ -160,6 +165,47 @@ final class ScrTrainers implements Trainers {
                 cleanup.run();
             }
         };
+    }
+
+    /**
+     * Re-targets the reward model of a running stage: updates its configuration with
+     * {@code stage.reward_model.name} (and {@code .version}), which the trainer's {@code @Modified} method takes at
+     * its next rollout. Refused when the trainer's component has no modified method: Declarative Services would
+     * otherwise restart it, ending the stage.
+     */
+    void retarget(String run, PipelinePlan.Stage stage, String name, String version) {
+        String trainerName = stage.trainerInfo().name();
+        for (ComponentDescriptionDTO d : scr.getComponentDescriptionDTOs()) {
+            TrainerInfo t = info(d);
+            if (t != null && t.name().equals(trainerName) && (d.modified == null || d.modified.isEmpty())) {
+                throw new IllegalStateException("trainer " + trainerName + " (bundle " + t.plugin().bundle()
+                        + ") does not take configuration changes while it runs (its component has no modified"
+                        + " method), so its reward model cannot be switched; stop the run and start it again with"
+                        + " stages." + stage.index() + ".reward_model=" + name);
+            }
+        }
+        String key = run + "/" + stage.index();
+        try {
+            Configuration[] found = configAdmin.listConfigurations("(" + Trainer.RUN + "=" + Texts.filterValue(key)
+                    + ")");
+            if (found == null || found.length == 0) {
+                throw new IllegalStateException("stage " + stage.label() + " of run " + run + " has no configuration"
+                        + " (it has ended or not started yet)");
+            }
+            for (Configuration c : found) {
+                Dictionary<String, Object> props = c.getProperties();
+                props.put(REWARD_NAME, name);
+                if (version == null || version.isBlank()) {
+                    props.remove(REWARD_VERSION);
+                } else {
+                    props.put(REWARD_VERSION, version);
+                }
+                c.update(props);
+            }
+        } catch (IOException | InvalidSyntaxException e) {
+            throw new IllegalStateException("could not update the configuration of stage " + stage.label() + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /** "align4j is shutting down" while the framework stops, else {@code null}. */

@@ -54,11 +54,21 @@ public final class PipelineEngine {
      * @throws RunFailure when the run failed after it started
      */
     public RunOutcome run(Path file, Map<String, String> overrides) throws RunFailure {
-        Settings settings = PipelineFile.read(file, overrides);
+        return run(file, overrides, null, s -> { });
+    }
+
+    /**
+     * As {@link #run(Path, Map)}, with relative paths resolved against {@code workspace} and every path confined to
+     * it when it is not {@code null} ({@link Confinement}); {@code started} gets the run's state before it starts,
+     * so the caller can pause and stop it.
+     */
+    public RunOutcome run(Path file, Map<String, String> overrides, Path workspace,
+            java.util.function.Consumer<RunState> started) throws RunFailure {
+        Settings settings = read(file, overrides, workspace);
         try (Plugins p = plugins.get()) {
-            PipelinePlan plan = new PipelineValidator(p, trainers, options.pluginWait, options.baseDir)
-                    .validate(settings);
+            PipelinePlan plan = validate(p, settings, workspace);
             RunState state = register(plan);
+            started.accept(state);
             try {
                 return new PipelineRun(plan, p, trainers, bus, state, options.pluginWait, options.trainerWait, clock)
                         .execute();
@@ -76,10 +86,35 @@ public final class PipelineEngine {
      * @throws org.align4j.api.pipeline.SettingsException when the file is invalid
      */
     public PipelinePlan check(Path file, Map<String, String> overrides) {
-        Settings settings = PipelineFile.read(file, overrides);
+        return check(file, overrides, null);
+    }
+
+    /** As {@link #check(Path, Map)}, confined to {@code workspace} when it is not {@code null}. */
+    public PipelinePlan check(Path file, Map<String, String> overrides, Path workspace) {
+        Settings settings = read(file, overrides, workspace);
         try (Plugins p = plugins.get()) {
-            return new PipelineValidator(p, trainers, options.pluginWait, options.baseDir).validate(settings);
+            return validate(p, settings, workspace);
         }
+    }
+
+    private static Settings read(Path file, Map<String, String> overrides, Path workspace) {
+        if (workspace == null) {
+            return PipelineFile.read(file, overrides);
+        }
+        Path f = workspace.resolve(file).normalize();
+        Confinement.checkFile(workspace, f);
+        Settings settings = PipelineFile.read(f, overrides);
+        Confinement.check(settings, workspace);
+        return settings;
+    }
+
+    private PipelinePlan validate(Plugins p, Settings settings, Path workspace) {
+        Path base = workspace == null ? options.baseDir : workspace.toAbsolutePath().normalize();
+        PipelinePlan plan = new PipelineValidator(p, trainers, options.pluginWait, base).validate(settings);
+        if (workspace != null) {
+            Confinement.checkPath(workspace, plan.workDir(), settings.source(), "run.workdir");
+        }
+        return plan;
     }
 
     private synchronized RunState register(PipelinePlan plan) {

@@ -129,6 +129,10 @@ public final class PipelinePlan {
             return index;
         }
 
+        public TrainerInfo trainerInfo() {
+            return trainer;
+        }
+
         public Map<String, Object> configuration() {
             return configuration;
         }

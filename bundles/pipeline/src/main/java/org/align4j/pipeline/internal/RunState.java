@@ -15,6 +15,8 @@ public final class RunState {
     private final CountDownLatch done = new CountDownLatch(1);
     private volatile boolean stop;
     private volatile String reason = "";
+    private boolean pause;
+    private volatile java.util.function.Consumer<Boolean> pauseHook = waiting -> { };
 
     public RunState(String name, Path workDir, Thread thread) {
         this.name = name;
@@ -36,6 +38,27 @@ public final class RunState {
             reason = why == null || why.isBlank() ? "stop requested" : why;
             stop = true;
         }
+        notifyAll(); // a paused run wakes up to stop
+    }
+
+    /** Asks the run to wait at its next boundary (its next {@link #stopRequested()}) until resumed or stopped. */
+    public synchronized void pause() {
+        pause = true;
+    }
+
+    /** Lets a paused run go on. */
+    public synchronized void resume() {
+        pause = false;
+        notifyAll();
+    }
+
+    public synchronized boolean pauseRequested() {
+        return pause;
+    }
+
+    /** Called with {@code true} when the run starts waiting at a boundary, {@code false} when it goes on. */
+    public void onPause(java.util.function.Consumer<Boolean> hook) {
+        pauseHook = hook == null ? waiting -> { } : hook;
     }
 
     /**
@@ -47,6 +70,37 @@ public final class RunState {
         if (Thread.currentThread() == thread && Thread.interrupted()) {
             requestStop("interrupted");
         }
+        if (Thread.currentThread() == thread) {
+            awaitResume();
+        }
+        return stop;
+    }
+
+    /** Blocks the run's own thread while a pause is asked for and no stop is. */
+    private void awaitResume() {
+        synchronized (this) {
+            if (!pause || stop) {
+                return;
+            }
+        }
+        pauseHook.accept(true);
+        try {
+            synchronized (this) {
+                while (pause && !stop) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        requestStop("interrupted while paused");
+                    }
+                }
+            }
+        } finally {
+            pauseHook.accept(false);
+        }
+    }
+
+    /** Whether a stop was asked for; unlike {@link #stopRequested()} it never waits. */
+    public boolean stopAsked() {
         return stop;
     }
 

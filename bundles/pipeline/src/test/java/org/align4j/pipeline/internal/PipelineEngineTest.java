@@ -44,6 +44,7 @@ class PipelineEngineTest {
     final TestPlugins.Jsonl reader = new TestPlugins.Jsonl();
     final TestPlugins.CharsFactory tokenizers = new TestPlugins.CharsFactory();
     FakeRegistry registry;
+    EventBus bus;
     PipelineEngine engine;
     /** What the trainer does at each step: return a status to end the stage there, or null to go on. */
     BiFunction<TrainingContext, Long, Status> atStep = (c, s) -> null;
@@ -88,7 +89,7 @@ class PipelineEngineTest {
                 .add(PipelineValidatorTest.TOKENIZER, "chars", "test", tokenizers)
                 .addUnnamed(TextDatasets.class, new TestPlugins.TailSplit())
                 .trainer("pretrain", "org.align4j.trainer.pretrain", trainer, PipelineValidatorTest.pretrainRefs());
-        EventBus bus = new EventBus(log::add);
+        bus = new EventBus(log::add);
         bus.add(events::add);
         engine = new PipelineEngine(() -> registry, registry, bus,
                 new PipelineEngine.Options(Duration.ofMillis(10), Duration.ofMillis(10), dir),
@@ -514,5 +515,178 @@ class PipelineEngineTest {
         assertEquals("align4j is shutting down", out.stopReason());
         assertTrue(out.toString().startsWith("run tiny stopped in "), out.toString());
         assertTrue(out.toString().contains("): align4j is shutting down\n"), out.toString());
+    }
+
+    private Runs queue(int slots) {
+        Runs runs = new Runs(new Runs.Engine() {
+            @Override
+            public PipelinePlan check(org.align4j.api.runs.RunRequest r) {
+                return engine.check(r.file(), r.overrides(), r.workspace().orElse(null));
+            }
+
+            @Override
+            public RunOutcome run(org.align4j.api.runs.RunRequest r, java.util.function.Consumer<RunState> started)
+                    throws RunFailure {
+                return engine.run(r.file(), r.overrides(), r.workspace().orElse(null), started);
+            }
+        }, (run, stage, name, version) -> retargets.add(run + " " + stage.label() + " " + name + " " + version),
+                slots, System::currentTimeMillis, log::add);
+        bus.add(runs);
+        return runs;
+    }
+
+    final List<String> retargets = new ArrayList<>();
+
+    private static org.align4j.api.runs.RunState waitFor(Runs runs, String id,
+            java.util.function.Predicate<org.align4j.api.runs.RunInfo> until) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            org.align4j.api.runs.RunInfo r = runs.run(id).orElseThrow();
+            if (until.test(r)) {
+                return r.state();
+            }
+            Thread.sleep(5);
+        }
+        throw new AssertionError("timed out; run is " + runs.run(id).orElseThrow());
+    }
+
+    @Test
+    void submittedRunsQueueOneAtATimeAndPauseResumeAndStopAtStepBoundaries() throws Exception {
+        Path f = pipeline(GENERATE);
+        java.util.concurrent.Semaphore gate = new java.util.concurrent.Semaphore(0);
+        atStep = (c, s) -> {
+            try {
+                gate.acquire(); // the test lets each step go
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        };
+        Runs runs = queue(1);
+        var a = runs.submit(org.align4j.api.runs.RunRequest.of(f, Map.of("stages.0.steps", "6")));
+        var b = runs.submit(org.align4j.api.runs.RunRequest.of(f, Map.of()));
+        assertEquals("tiny", a.id());
+        assertEquals("tiny~2", b.id()); // same name: a second id, and it waits for the first (same folder too)
+        assertEquals(org.align4j.api.runs.RunState.QUEUED, runs.run("tiny~2").orElseThrow().state());
+        assertEquals(List.of("tiny~2", "tiny"), runs.runs().stream().map(org.align4j.api.runs.RunInfo::id).toList());
+        gate.release(2);
+        waitFor(runs, "tiny", r -> r.step() == 2);
+        assertEquals(6, runs.run("tiny").orElseThrow().totalSteps());
+        assertEquals("0:pretrain", runs.run("tiny").orElseThrow().stage());
+        runs.pause("tiny");
+        gate.release(1); // step 3 runs, then the run waits at the boundary before step 4
+        waitFor(runs, "tiny", r -> r.message().startsWith("paused at step 3"));
+        gate.release(3);
+        Thread.sleep(200);
+        assertEquals(3, runs.run("tiny").orElseThrow().step(), "a paused run takes no step");
+        assertThrows(IllegalStateException.class, () -> runs.pause("tiny"));
+        runs.resume("tiny");
+        waitFor(runs, "tiny", r -> r.step() == 6 && r.state().ended());
+        assertEquals(org.align4j.api.runs.RunState.COMPLETED, runs.await("tiny", Duration.ofSeconds(10)).state());
+        assertEquals(0, runs.run("tiny").orElseThrow().exitCode());
+        assertTrue(runs.run("tiny").orElseThrow().summary().startsWith("run tiny completed"));
+        List<org.align4j.api.runs.RunSample> samples = runs.metrics("tiny", 0);
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), samples.stream().map(org.align4j.api.runs.RunSample::step)
+                .toList());
+        assertEquals(1.0 / 4, samples.get(3).metrics().get(MetricNames.LOSS), 1e-12);
+        assertEquals(List.of(5L, 6L), runs.metrics("tiny", 4).stream().map(org.align4j.api.runs.RunSample::step)
+                .toList());
+        List<String> lines = runs.log("tiny", 0).stream().map(org.align4j.api.runs.RunLogLine::text).toList();
+        assertTrue(lines.contains("pause asked: the run waits at its next step boundary"), lines.toString());
+        assertTrue(lines.contains("resumed at step 3"), lines.toString());
+        assertTrue(lines.get(lines.size() - 1).equals("run completed"), lines.toString());
+
+        // the second one started once the first ended; a stop ends it at its next boundary
+        waitFor(runs, "tiny~2", r -> r.state() == org.align4j.api.runs.RunState.RUNNING);
+        gate.release(1);
+        waitFor(runs, "tiny~2", r -> r.step() == 1);
+        runs.stop("tiny~2", "enough");
+        gate.release(10);
+        org.align4j.api.runs.RunInfo stopped = runs.await("tiny~2", Duration.ofSeconds(10));
+        assertEquals(org.align4j.api.runs.RunState.STOPPED, stopped.state());
+        assertEquals("enough", stopped.message());
+        assertEquals(3, stopped.exitCode());
+    }
+
+    @Test
+    void aQueuedRunIsDroppedByAStopAndAnInvalidFileIsRefusedAtSubmit() throws Exception {
+        Path f = pipeline(GENERATE);
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        atStep = (c, s) -> {
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        };
+        Runs runs = queue(1);
+        runs.submit(org.align4j.api.runs.RunRequest.of(f, Map.of()));
+        runs.submit(org.align4j.api.runs.RunRequest.of(f, Map.of()));
+        assertEquals(org.align4j.api.runs.RunState.STOPPED, runs.stop("tiny~2", "not needed").state());
+        SettingsException bad = assertThrows(SettingsException.class, () -> runs.submit(
+                org.align4j.api.runs.RunRequest.of(f, Map.of("stages.0.loss", "nope"))));
+        assertTrue(bad.getMessage().contains("nope"), bad.getMessage());
+        assertEquals(2, runs.runs().size(), "nothing queued for the invalid file");
+        assertThrows(java.util.NoSuchElementException.class, () -> runs.pause("other"));
+        hold.countDown();
+        assertEquals(org.align4j.api.runs.RunState.COMPLETED, runs.await("tiny", Duration.ofSeconds(10)).state());
+        assertEquals(org.align4j.api.runs.RunState.STOPPED, runs.run("tiny~2").orElseThrow().state());
+    }
+
+    @Test
+    void aRewardModelIsRetargetedOnlyWhileAStageThatScoresWithOneRuns() throws Exception {
+        Path f = pipeline(GENERATE);
+        Runs runs = queue(1);
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        atStep = (c, s) -> {
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        };
+        runs.submit(org.align4j.api.runs.RunRequest.of(f, Map.of()));
+        waitFor(runs, "tiny", r -> !r.stage().isEmpty());
+        IllegalStateException none = assertThrows(IllegalStateException.class,
+                () -> runs.retargetReward("tiny", "rm", ""));
+        assertTrue(none.getMessage().contains("scores with no reward model"), none.getMessage());
+        assertFalse(runs.run("tiny").orElseThrow().rewardStage());
+        hold.countDown();
+        runs.await("tiny", Duration.ofSeconds(10));
+        assertThrows(IllegalStateException.class, () -> runs.retargetReward("tiny", "rm", ""));
+        assertEquals(List.of(), retargets);
+    }
+
+    @Test
+    void aConfinedRunMayNameNoPathOutsideItsWorkspace() throws Exception {
+        Path ws = Files.createDirectories(dir.resolve("ws"));
+        Path f = pipeline(GENERATE);
+        Path inside = Files.copy(f, ws.resolve("tiny.yaml"));
+        Runs runs = queue(1);
+        IllegalArgumentException outsideFile = assertThrows(IllegalArgumentException.class,
+                () -> runs.submit(org.align4j.api.runs.RunRequest.of(f, Map.of()).confinedTo(ws)));
+        assertTrue(outsideFile.getMessage().contains("outside the workspace"), outsideFile.getMessage());
+        for (String[] c : new String[][] {{"run.workdir", "../escape"}, {"run.workdir", "/tmp/abs"},
+            {"data.train", "../../etc/passwd"}}) {
+            SettingsException e = assertThrows(SettingsException.class, () -> runs.submit(
+                    org.align4j.api.runs.RunRequest.of(inside, Map.of(c[0], c[1])).confinedTo(ws)));
+            assertEquals(c[0], e.key());
+            assertTrue(e.getMessage().contains(c[1]) && e.getMessage().contains("outside the workspace"),
+                    e.getMessage());
+        }
+        Path out = Files.createDirectories(dir.resolve("elsewhere"));
+        Files.createSymbolicLink(ws.resolve("link"), out);
+        SettingsException link = assertThrows(SettingsException.class, () -> runs.submit(
+                org.align4j.api.runs.RunRequest.of(inside, Map.of("run.workdir", "link/run")).confinedTo(ws)));
+        assertTrue(link.getMessage().contains("symbolic link leads to " + out.toRealPath()), link.getMessage());
+        Files.createSymbolicLink(ws.resolve("dangling"), dir.resolve("not-yet"));
+        assertThrows(SettingsException.class, () -> runs.submit(
+                org.align4j.api.runs.RunRequest.of(inside, Map.of("run.workdir", "dangling/x")).confinedTo(ws)));
+        // inside: relative paths resolve against the workspace
+        var ok = runs.submit(org.align4j.api.runs.RunRequest.of(Path.of("tiny.yaml"), Map.of()).confinedTo(ws));
+        assertEquals(ws.resolve("runs/tiny"), ok.workDir());
+        assertEquals(org.align4j.api.runs.RunState.COMPLETED, runs.await(ok.id(), Duration.ofSeconds(20)).state());
     }
 }
