@@ -46,6 +46,8 @@ public final class Main {
     private static final String EXIT_CODE = "align4j.exit.code";
     /** Whether the interactive Gogo shell (the gogo.jline bundle) is started; not in headless runs. */
     private static final String SHELL = "align4j.shell";
+    /** Whether the bundles of {@code server/} are installed too. */
+    private static final String SERVER = "align4j.server";
     private static final String SHELL_BUNDLE = "org.apache.felix.gogo.jline";
     static final int ALIGN4J_START_LEVEL = 2;
     /** Separates the arguments of {@code generate} in the framework property {@code align4j.generate.args}. */
@@ -118,6 +120,13 @@ public final class Main {
             case "shell":
                 props.remove("gosh.args");
                 props.put(SHELL, "true");
+                break;
+            case "server":
+                String problem = server(props, Arrays.asList(args).subList(1, args.length));
+                if (problem != null) {
+                    System.err.println("align4j server: " + problem);
+                    System.exit(2);
+                }
                 break;
             default:
                 System.err.println("align4j: unknown command \"" + command + "\"");
@@ -193,8 +202,79 @@ public final class Main {
                 + "       align4j package-reward <model-folder> --name N --version V [--aspect A] [--out F.jar]\n"
                 + "                                                     a reward-model bundle for deploy/\n"
                 + "       align4j shell                                 the Gogo shell (align4j:run, align4j:plugins,"
-                + " align4j:generate)");
+                + " align4j:generate)\n"
+                + "       align4j server [--port 8080] [--host 127.0.0.1] [--workspace DIR] [--shell]\n"
+                + "                                                     the web console at"
+                + " http://127.0.0.1:8080/system/console/align4j");
     }
+
+    /**
+     * {@code server}: HTTP on 127.0.0.1:8080 (unless told otherwise), the Web Console with align4j's page and
+     * sign-in, the bundles of {@code server/} besides those of {@code bundle/}, and the workspace the console starts
+     * pipelines from (default: the working directory). The Web Console waits for align4j's sign-in provider, so its
+     * built-in admin/admin never answers. Returns a problem with the arguments, or {@code null}.
+     */
+    static String server(Map<String, String> props, List<String> args) {
+        props.putIfAbsent("org.osgi.service.http.port", "8080");
+        props.putIfAbsent("org.apache.felix.http.host", "127.0.0.1");
+        props.putIfAbsent("align4j.workspace", Paths.get("").toAbsolutePath().toString());
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            String value = i + 1 < args.size() ? args.get(i + 1) : null;
+            switch (a) {
+                case "--port":
+                    if (value == null || !value.matches("\\d{1,5}") || Integer.parseInt(value) > 65535) {
+                        return "--port: expected a port number (0-65535; 0 picks a free one), got " + value;
+                    }
+                    props.put("org.osgi.service.http.port", value);
+                    i++;
+                    break;
+                case "--host":
+                    if (value == null || value.isBlank()) {
+                        return "--host: which address to listen on? (127.0.0.1, the default, is this machine only;"
+                                + " 0.0.0.0 is every interface)";
+                    }
+                    props.put("org.apache.felix.http.host", value);
+                    i++;
+                    break;
+                case "--workspace":
+                    if (value == null || !Files.isDirectory(Paths.get(value))) {
+                        return "--workspace: " + value + " is not a folder";
+                    }
+                    props.put("align4j.workspace", Paths.get(value).toAbsolutePath().normalize().toString());
+                    i++;
+                    break;
+                case "--shell":
+                    props.remove("gosh.args");
+                    props.put(SHELL, "true");
+                    break;
+                default:
+                    return "unknown option " + a + " (--port N, --host ADDRESS, --workspace DIR, --shell)";
+            }
+        }
+        props.putIfAbsent(SHELL, "false");
+        props.put(SERVER, "true");
+        SPIFLY_LOG.setLevel(java.util.logging.Level.WARNING);
+        // Jetty's and the Web Console's log (slf4j-simple, on standard error): warnings and errors unless -D says so
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        props.put("org.apache.felix.http.enable", "true");
+        props.put("felix.webconsole.security.providers", "align4j");
+        // the Web Console's own fallback account, never used while align4j's provider is there: not admin/admin
+        props.put("felix.webconsole.username", "align4j-" + java.util.UUID.randomUUID());
+        props.put("felix.webconsole.password", java.util.UUID.randomUUID().toString());
+        return null;
+    }
+
+    static int startOrder(String jar) {
+        return jar.startsWith("asm") || jar.contains("spifly") ? 0 : jar.startsWith("slf4j-api") ? 1
+                : jar.startsWith("slf4j") ? 2 : 3;
+    }
+
+    /** SPI Fly logs each provider it wires at INFO through java.util.logging: kept, but only from WARNING up. */
+    private static final java.util.logging.Logger SPIFLY_LOG = java.util.logging.Logger.getLogger(
+            "org.apache.aries.spifly");
 
     /** The distribution's root: the parent of the {@code lib/} folder holding this jar, or {@code align4j.home}. */
     static Path home() throws Exception {
@@ -249,16 +329,26 @@ public final class Main {
         }, "align4j-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         List<Bundle> installed = new ArrayList<>();
+        List<Path> bundles = new ArrayList<>();
         try (Stream<Path> jars = Files.list(home.resolve("bundle"))) {
-            for (Path jar : jars.filter(j -> j.toString().endsWith(".jar")).sorted().collect(Collectors.toList())) {
-                // in place, not copied into the cache: the TensorFlow bundle alone is 166 MB
-                Bundle b = framework.getBundleContext().installBundle("reference:" + jar.toUri());
-                if (b.getSymbolicName() != null && b.getSymbolicName().startsWith("org.align4j.")) {
-                    b.adapt(BundleStartLevel.class).setStartLevel(ALIGN4J_START_LEVEL);
-                }
-                installed.add(b);
+            jars.filter(j -> j.toString().endsWith(".jar")).sorted().forEach(bundles::add);
+        }
+        if (Boolean.parseBoolean(props.get(SERVER))) {
+            try (Stream<Path> jars = Files.list(home.resolve("server"))) {
+                // SPI Fly and the SLF4J provider first, so Jetty and the Web Console find a logger when they start
+                jars.filter(j -> j.toString().endsWith(".jar")).sorted(java.util.Comparator.comparingInt(
+                        (Path j) -> startOrder(j.getFileName().toString())).thenComparing(Path::toString))
+                        .forEach(bundles::add);
             }
         }
+        for (Path jar : bundles) {
+            // in place, not copied into the cache: the TensorFlow bundle alone is 166 MB
+            Bundle b = framework.getBundleContext().installBundle("reference:" + jar.toUri());
+            if (b.getSymbolicName() != null && b.getSymbolicName().startsWith("org.align4j.")) {
+                b.adapt(BundleStartLevel.class).setStartLevel(ALIGN4J_START_LEVEL);
+            }
+            installed.add(b);
+            }
         framework.start();
         for (Bundle b : installed) {
             boolean shell = SHELL_BUNDLE.equals(b.getSymbolicName());

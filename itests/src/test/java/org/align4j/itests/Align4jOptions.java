@@ -109,6 +109,27 @@ public final class Align4jOptions {
         return String.join("\n", lines);
     }
 
+    /**
+     * A PPO stage after {@link #tinyPretrainThen}'s pre-training stage, scoring with {@code rewardModel}, two prompts
+     * of two samples per rollout, long enough (100,000 steps) to be stopped by the test.
+     */
+    public static String[] tinyPpoStage(String rewardModel) {
+        return new String[] {
+            "  - trainer: ppo",
+            "    init: stage-0",
+            "    data:",
+            "      generate: { name: arithmetic, format: prompt-completion, max_operand: 9, count: 200 }",
+            "      validation_fraction: 0",
+            "    reward_model: " + rewardModel,
+            "    loss: ppo-clip",
+            "    rollout: { prompts: 2, samples: 2, max_tokens: 8 }",
+            "    epochs: 1",
+            "    batch: 4",
+            "    optimizer: { name: adamw, lr: 1.0e-4, schedule: constant }",
+            "    steps: 100000",
+            "    exact_match: { samples: 0 }"};
+    }
+
     /** A small pre-training pipeline file, fast enough for a test, written to {@code dir/pipeline.yaml}. */
     public static Path tinyPipeline(Path dir, String attention, int steps) throws IOException {
         String yaml = String.join("\n",

@@ -69,19 +69,7 @@ public class PpoIT {
     private static Path pipeline(Path dir, boolean ppo) throws Exception {
         String runLine = "run: { name: " + RUN + ", workdir: '" + dir.resolve("run") + "', seed: 5 }";
         String yaml = !ppo ? Align4jOptions.tinyPretrainThen(runLine, 32) : Align4jOptions.tinyPretrainThen(runLine, 32,
-                "  - trainer: ppo",
-                "    init: stage-0",
-                "    data:",
-                "      generate: { name: arithmetic, format: prompt-completion, max_operand: 9, count: 200 }",
-                "      validation_fraction: 0",
-                "    reward_model: judge",
-                "    loss: ppo-clip",
-                "    rollout: { prompts: 2, samples: 2, max_tokens: 8 }",
-                "    epochs: 1",
-                "    batch: 4",
-                "    optimizer: { name: adamw, lr: 1.0e-4, schedule: constant }",
-                "    steps: 100000",
-                "    exact_match: { samples: 0 }");
+                Align4jOptions.tinyPpoStage("judge"));
         Path file = dir.resolve(ppo ? "ppo.yaml" : "pretrain.yaml");
         Files.writeString(file, yaml);
         return file;

@@ -53,7 +53,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * and every setting of the stage flattened as a string under {@code stage.} (e.g. {@code stage.optimizer.lr}). It
  * is deleted when the stage ends, however it ends.
  */
-@Component(service = {PipelineRunner.class, RunControl.class}, configurationPid = PipelineRunnerImpl.PID)
+@Component(service = {PipelineRunner.class, RunControl.class}, configurationPid = PipelineRunnerImpl.PID,
+        immediate = true)
 @Designate(ocd = PipelineRunnerImpl.Config.class)
 public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
     /** Configuration PID of the runner. */
@@ -110,7 +111,7 @@ public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
                 msg -> System.err.println("align4j: " + msg));
         bus.add(runs);
         deleteLeftoverStageConfigurations(configAdmin);
-        // registered by hand: RunService.stop and PipelineRunner.stop differ only in what they return
+        // registered by hand (hence immediate): RunService.stop and PipelineRunner.stop differ only in return type
         this.runService = context.registerService(RunService.class, runs, new Hashtable<>(Map.of(
                 Constants.SERVICE_DESCRIPTION, "align4j run queue", "align4j.max.concurrent.runs",
                 runs.maxConcurrent())));
