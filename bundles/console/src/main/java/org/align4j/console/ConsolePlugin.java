@@ -26,7 +26,6 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.runtime.ServiceComponentRuntime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -66,7 +65,6 @@ public final class ConsolePlugin extends HttpServlet {
     private final transient ConsoleSecurity security;
     private final transient Path workspace;
     private final transient ObjectMapper json = new ObjectMapper();
-    private transient volatile ServiceComponentRuntime scr;
     private transient volatile RewardModels rewards;
 
     @Activate
@@ -77,17 +75,6 @@ public final class ConsolePlugin extends HttpServlet {
         this.security = security;
         String ws = context.getProperty(WORKSPACE);
         this.workspace = (ws == null || ws.isBlank() ? Path.of("") : Path.of(ws)).toAbsolutePath().normalize();
-    }
-
-    @Reference(name = "scr", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void setScr(ServiceComponentRuntime s) {
-        scr = s;
-    }
-
-    void unsetScr(ServiceComponentRuntime s) {
-        if (scr == s) {
-            scr = null;
-        }
     }
 
     @Reference(name = "rewards", cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -131,7 +118,7 @@ public final class ConsolePlugin extends HttpServlet {
                     send(res, 200, Map.of("runs", runs.runs().stream().map(ConsolePlugin::run).toList()));
                     return;
                 case "/plugins.json":
-                    send(res, 200, Map.of("plugins", PluginCatalog.plugins(context, scr)));
+                    send(res, 200, Map.of("plugins", runs.plugins()));
                     return;
                 case "/rewards.json":
                     send(res, 200, Map.of("models", PluginCatalog.rewards(context, rewards)));

@@ -3,12 +3,10 @@ package org.align4j.pipeline;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Hashtable;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.TreeSet;
 
 import org.align4j.api.metrics.TrainingListener;
 import org.align4j.api.pipeline.PipelineRunner;
@@ -18,12 +16,9 @@ import org.align4j.api.train.Trainer;
 import org.align4j.pipeline.internal.EventBus;
 import org.align4j.pipeline.internal.PipelineEngine;
 import org.align4j.pipeline.internal.PipelinePlan;
-import org.align4j.pipeline.internal.PluginInfo;
-import org.align4j.pipeline.internal.RunControl;
 import org.align4j.pipeline.internal.RunFailure;
 import org.align4j.pipeline.internal.RunOutcome;
 import org.align4j.pipeline.internal.Runs;
-import org.align4j.pipeline.internal.TrainerInfo;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
@@ -53,10 +48,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * and every setting of the stage flattened as a string under {@code stage.} (e.g. {@code stage.optimizer.lr}). It
  * is deleted when the stage ends, however it ends.
  */
-@Component(service = {PipelineRunner.class, RunControl.class}, configurationPid = PipelineRunnerImpl.PID,
-        immediate = true)
+@Component(service = PipelineRunner.class, configurationPid = PipelineRunnerImpl.PID, immediate = true)
 @Designate(ocd = PipelineRunnerImpl.Config.class)
-public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
+public final class PipelineRunnerImpl implements PipelineRunner {
     /** Configuration PID of the runner. */
     public static final String PID = "org.align4j.pipeline";
 
@@ -107,7 +101,8 @@ public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
                     throws RunFailure {
                 return engine.run(r.file(), r.overrides(), r.workspace().orElse(null), started);
             }
-        }, trainers::retarget, config.max_concurrent_runs(), System::currentTimeMillis,
+        }, () -> PluginDirectory.plugins(context, scr), trainers::retarget, config.max_concurrent_runs(),
+                System::currentTimeMillis,
                 msg -> System.err.println("align4j: " + msg));
         bus.add(runs);
         deleteLeftoverStageConfigurations(configAdmin);
@@ -162,7 +157,7 @@ public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
     @Override
     public RunReport run(Path pipelineFile, Map<String, String> overrides) throws Exception {
         try {
-            return engine.run(pipelineFile, overrides).report();
+            return runs.runHere(RunRequest.of(pipelineFile, overrides).from("api")).report();
         } catch (RunFailure f) {
             Throwable c = f.getCause();
             if (c instanceof Exception) {
@@ -173,41 +168,7 @@ public final class PipelineRunnerImpl implements PipelineRunner, RunControl {
     }
 
     @Override
-    public RunOutcome execute(Path file, Map<String, String> overrides) throws RunFailure {
-        return engine.run(file, overrides);
-    }
-
-    @Override
-    public PipelinePlan check(Path file, Map<String, String> overrides) {
-        return engine.check(file, overrides);
-    }
-
-    @Override
     public void stop(String run, String reason) {
         engine.stop(run, reason);
-    }
-
-    @Override
-    public List<String> stopRuns(String run, String reason) {
-        return engine.stop(run, reason);
-    }
-
-    @Override
-    public List<String> running() {
-        return engine.running();
-    }
-
-    @Override
-    public List<PluginInfo> plugins() {
-        TreeSet<PluginInfo> rows = new TreeSet<>((a, b) -> {
-            int c = a.kind().compareTo(b.kind());
-            return c != 0 ? c : a.compareTo(b);
-        });
-        rows.addAll(OsgiPlugins.all(context));
-        for (TrainerInfo t : trainers.registered()) {
-            PluginInfo p = t.plugin();
-            rows.add(new PluginInfo(p.name(), List.of(Trainer.class.getName()), p.bundle(), p.version()));
-        }
-        return new ArrayList<>(rows);
     }
 }

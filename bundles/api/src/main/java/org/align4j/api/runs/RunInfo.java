@@ -26,11 +26,12 @@ public final class RunInfo {
     private final boolean rewardStage;
     private final String summary;
     private final int exitCode;
+    private final String trace;
 
     /** Every field; see the accessors. */
     public RunInfo(String id, String name, Path file, Path workDir, RunState state, String stage, long step,
             long totalSteps, double etaSeconds, long submitted, long started, long ended, String message,
-            String rewardModel, boolean rewardStage, String summary, int exitCode) {
+            String rewardModel, boolean rewardStage, String summary, int exitCode, String trace) {
         this.id = Objects.requireNonNull(id, "id");
         this.name = Objects.requireNonNull(name, "name");
         this.file = file;
@@ -48,6 +49,7 @@ public final class RunInfo {
         this.rewardStage = rewardStage;
         this.summary = summary == null ? "" : summary;
         this.exitCode = exitCode;
+        this.trace = trace == null ? "" : trace;
     }
 
     public String id() {
@@ -129,6 +131,11 @@ public final class RunInfo {
     /** The exit code of a headless run that ended like this: 0 completed, 1 failed, 2 invalid file, 3 stopped. */
     public int exitCode() {
         return exitCode;
+    }
+
+    /** The stack trace of what made the run fail (for {@code align4j.debug}); empty otherwise. */
+    public String trace() {
+        return trace;
     }
 
     @Override

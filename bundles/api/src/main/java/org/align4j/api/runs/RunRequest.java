@@ -2,9 +2,12 @@ package org.align4j.api.runs;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+
+import org.align4j.api.pipeline.SettingsException;
 
 /**
  * What to run: a pipeline file, overrides of its values by key path ({@code stages.0.steps=600}), and, for files
@@ -18,9 +21,30 @@ public final class RunRequest {
 
     private RunRequest(Path file, Map<String, String> overrides, Path workspace, String origin) {
         this.file = Objects.requireNonNull(file, "file");
-        this.overrides = Map.copyOf(new LinkedHashMap<>(overrides));
+        this.overrides = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(overrides)); // in order
         this.workspace = workspace;
         this.origin = origin == null || origin.isBlank() ? "api" : origin;
+    }
+
+    /**
+     * A request to run {@code file} with overrides as typed ({@code key=value} each; blank ones are ignored).
+     *
+     * @throws org.align4j.api.pipeline.SettingsException naming an override that has no {@code =}
+     */
+    public static RunRequest of(Path file, List<String> keyValues) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String item : keyValues) {
+            if (item == null || item.isBlank()) {
+                continue;
+            }
+            int eq = item.indexOf('=');
+            if (eq <= 0) {
+                throw new SettingsException("override", item.trim(),
+                        "expected key=value, e.g. stages[0].steps=10 or run.name=try2");
+            }
+            out.put(item.substring(0, eq).trim(), item.substring(eq + 1).trim());
+        }
+        return of(file, out);
     }
 
     /** A request to run {@code file} with {@code overrides}, with no workspace confinement. */

@@ -23,6 +23,17 @@ public interface RunService {
      */
     RunInfo submit(RunRequest request);
 
+    /**
+     * Checks a pipeline file as {@link #submit} does (every key, file and plugin name, each trainer's check of its
+     * stage) and runs nothing.
+     *
+     * @throws org.align4j.api.pipeline.SettingsException when the file is invalid
+     */
+    PipelineCheck check(RunRequest request);
+
+    /** Every plugin a pipeline can name: services with {@code align4j.name}, and trainer components. */
+    List<PluginDescription> plugins();
+
     /** Every run of this process, newest first. */
     List<RunInfo> runs();
 

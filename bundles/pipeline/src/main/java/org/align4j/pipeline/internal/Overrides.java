@@ -22,31 +22,6 @@ public final class Overrides {
     private Overrides() {
     }
 
-    /** Parses {@code key=value} strings into an ordered map; blank entries are ignored. */
-    public static Map<String, String> parse(List<String> items) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String item : items) {
-            if (item == null || item.isBlank()) {
-                continue;
-            }
-            int eq = item.indexOf('=');
-            if (eq <= 0) {
-                throw new SettingsException("override", item.trim(),
-                        "expected key=value, e.g. stages[0].steps=10 or run.name=try2");
-            }
-            out.put(item.substring(0, eq).trim(), item.substring(eq + 1).trim());
-        }
-        return out;
-    }
-
-    /** Parses {@code a=1;b=2} (the headless {@code align4j.run.overrides} property). */
-    public static Map<String, String> parse(String joined, String separator) {
-        if (joined == null || joined.isBlank()) {
-            return Map.of();
-        }
-        return parse(List.of(joined.split(Pattern.quote(separator))));
-    }
-
     /** The typed value of an override: Boolean, Integer/Long, Double, null or String. */
     public static Object value(String text) {
         String t = text.trim();

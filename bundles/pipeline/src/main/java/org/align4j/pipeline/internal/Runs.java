@@ -16,9 +16,12 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 import org.align4j.api.metrics.TrainingEvent;
 import org.align4j.api.metrics.TrainingListener;
+import org.align4j.api.runs.PipelineCheck;
+import org.align4j.api.runs.PluginDescription;
 import org.align4j.api.runs.RunInfo;
 import org.align4j.api.runs.RunLogLine;
 import org.align4j.api.runs.RunRequest;
@@ -50,6 +53,7 @@ public final class Runs implements RunService, TrainingListener {
     }
 
     private final Engine engine;
+    private final Supplier<List<PluginDescription>> plugins;
     private final Retargeter retargeter;
     private final int maxConcurrent;
     private final LongSupplier clock;
@@ -60,8 +64,10 @@ public final class Runs implements RunService, TrainingListener {
     private int running;
     private volatile boolean closed;
 
-    public Runs(Engine engine, Retargeter retargeter, int maxConcurrent, LongSupplier clock, Consumer<String> log) {
+    public Runs(Engine engine, Supplier<List<PluginDescription>> plugins, Retargeter retargeter, int maxConcurrent,
+            LongSupplier clock, Consumer<String> log) {
         this.engine = engine;
+        this.plugins = plugins;
         this.retargeter = retargeter;
         this.maxConcurrent = Math.max(1, maxConcurrent);
         this.clock = clock;
@@ -73,24 +79,77 @@ public final class Runs implements RunService, TrainingListener {
     }
 
     @Override
+    public PipelineCheck check(RunRequest request) {
+        PipelinePlan plan = engine.check(request);
+        List<PipelineCheck.Stage> stages = new ArrayList<>();
+        for (PipelinePlan.Stage s : plan.stages()) {
+            stages.add(new PipelineCheck.Stage(s.label(), s.dir()));
+        }
+        return new PipelineCheck(plan.source(), plan.name(), plan.seed(), plan.workDir(), stages);
+    }
+
+    @Override
+    public List<PluginDescription> plugins() {
+        return plugins.get();
+    }
+
+    @Override
     public RunInfo submit(RunRequest request) {
+        Entry e = enter(request, "queued");
+        schedule();
+        return e.info();
+    }
+
+    private Entry enter(RunRequest request, String how) {
         if (closed) {
             throw new IllegalStateException("the run service is stopping; no new runs are taken");
         }
         PipelinePlan plan = engine.check(request);
-        Entry e;
         synchronized (this) {
             String id = plan.name();
             for (int n = 2; names.contains(id); n++) {
                 id = plan.name() + "~" + n;
             }
             names.add(id);
-            e = new Entry(id, request, plan, clock.getAsLong());
+            Entry e = new Entry(id, request, plan, clock.getAsLong());
             entries.add(e);
-            e.line("queued from " + request.origin() + ": " + plan.source());
+            e.line(how + " from " + request.origin() + ": " + plan.source());
+            return e;
         }
-        schedule();
-        return e.info();
+    }
+
+    /**
+     * Runs {@code request} in the calling thread, outside the queue's slots (the programmatic
+     * {@link org.align4j.api.pipeline.PipelineRunner}), listed and followed like any run: the console shows it and
+     * can pause or stop it.
+     *
+     * @throws RunFailure when it failed after it started; an invalid file throws before anything runs
+     */
+    public RunOutcome runHere(RunRequest request) throws RunFailure {
+        Entry e = enter(request, "started");
+        synchronized (this) {
+            if (conflicts(e)) {
+                e.finish(org.align4j.api.runs.RunState.FAILED, "run " + e.plan.name() + " is already running", "",
+                        RunOutcome.EXIT_FAILED, null);
+                throw new IllegalStateException("run " + e.plan.name() + " (" + e.plan.workDir() + ") is already"
+                        + " running; stop it first (align4j:stop " + e.plan.name() + ") or give this run another"
+                        + " run.name and run.workdir");
+            }
+            e.state = org.align4j.api.runs.RunState.RUNNING;
+            e.started = clock.getAsLong();
+            activeByName.put(e.plan.name(), e);
+        }
+        execute(e, false);
+        if (e.failure instanceof RunFailure f) {
+            throw f;
+        }
+        if (e.failure instanceof RuntimeException r) {
+            throw r;
+        }
+        if (e.failure instanceof Error err) {
+            throw err;
+        }
+        return e.outcome;
     }
 
     /** Starts queued runs while slots are free. */
@@ -111,7 +170,7 @@ public final class Runs implements RunService, TrainingListener {
             }
         }
         for (Entry e : start) {
-            Thread t = new Thread(() -> execute(e), "align4j-run-" + e.id);
+            Thread t = new Thread(() -> execute(e, true), "align4j-run-" + e.id);
             t.setDaemon(false);
             t.start();
         }
@@ -126,23 +185,27 @@ public final class Runs implements RunService, TrainingListener {
         return false;
     }
 
-    private void execute(Entry e) {
+    /** Runs {@code e} in this thread; {@code slot}: it holds one of the queue's slots, given back at its end. */
+    private void execute(Entry e, boolean slot) {
         try {
             RunOutcome outcome = engine.run(e.request, state -> e.attach(state));
+            e.outcome = outcome;
             e.finish(outcome.stopped() ? org.align4j.api.runs.RunState.STOPPED
                     : org.align4j.api.runs.RunState.COMPLETED, outcome.stopReason(), outcome.toString(),
-                    outcome.exitCode());
+                    outcome.exitCode(), null);
         } catch (RunFailure f) {
-            e.finish(org.align4j.api.runs.RunState.FAILED, f.getMessage(), "", RunOutcome.exitCode(f));
+            e.finish(org.align4j.api.runs.RunState.FAILED, Texts.message(f), "", RunOutcome.exitCode(f), f);
         } catch (IllegalStateException | IllegalArgumentException x) { // SettingsException too
-            e.finish(org.align4j.api.runs.RunState.FAILED, Texts.message(x), "", RunOutcome.exitCode(x));
+            e.finish(org.align4j.api.runs.RunState.FAILED, Texts.message(x), "", RunOutcome.exitCode(x), x);
         } catch (RuntimeException | Error x) {
-            e.finish(org.align4j.api.runs.RunState.FAILED, Texts.message(x), "", RunOutcome.EXIT_FAILED);
+            e.finish(org.align4j.api.runs.RunState.FAILED, Texts.message(x), "", RunOutcome.EXIT_FAILED, x);
             log.accept("run " + e.id + " failed: " + Texts.message(x));
         } finally {
             synchronized (this) {
                 activeByName.remove(e.plan.name(), e);
-                running--;
+                if (slot) {
+                    running--;
+                }
             }
             schedule();
         }
@@ -200,7 +263,7 @@ public final class Runs implements RunService, TrainingListener {
         synchronized (this) {
             if (e.state == org.align4j.api.runs.RunState.QUEUED) {
                 e.finish(org.align4j.api.runs.RunState.STOPPED, why + " (before it started)", "",
-                        RunOutcome.EXIT_STOPPED);
+                        RunOutcome.EXIT_STOPPED, null);
                 dropped = true;
             }
         }
@@ -302,6 +365,8 @@ public final class Runs implements RunService, TrainingListener {
         String message = "";
         String summary = "";
         int exitCode = -1;
+        Throwable failure;
+        RunOutcome outcome;
         RunState control;
         String pendingStop;
         boolean pendingPause;
@@ -390,10 +455,12 @@ public final class Runs implements RunService, TrainingListener {
             return info();
         }
 
-        synchronized void finish(org.align4j.api.runs.RunState end, String why, String text, int code) {
+        synchronized void finish(org.align4j.api.runs.RunState end, String why, String text, int code,
+                Throwable cause) {
             if (state.ended()) {
                 return;
             }
+            failure = cause;
             state = end;
             ended = clock.getAsLong();
             message = why == null ? "" : why;
@@ -509,8 +576,17 @@ public final class Runs implements RunService, TrainingListener {
             }
             return new RunInfo(id, plan.name(), request.file(), plan.workDir(), state, stage, step, totalSteps,
                     eta(), submitted, state == org.align4j.api.runs.RunState.QUEUED ? 0 : started, ended, note,
-                    rewardModel, current.map(Runs::rewardStage).orElse(false), summary, exitCode);
+                    rewardModel, current.map(Runs::rewardStage).orElse(false), summary, exitCode, trace(failure));
         }
+    }
+
+    static String trace(Throwable t) {
+        if (t == null) {
+            return "";
+        }
+        java.io.StringWriter w = new java.io.StringWriter();
+        t.printStackTrace(new java.io.PrintWriter(w));
+        return w.toString();
     }
 
     static String name(org.align4j.api.runs.RunState s) {

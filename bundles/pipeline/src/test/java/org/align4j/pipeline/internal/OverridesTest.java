@@ -33,16 +33,6 @@ class OverridesTest {
     }
 
     @Test
-    void parseSplitsAtTheFirstEquals() {
-        Map<String, String> m = Overrides.parse(List.of("stages[0].steps=10", " run.workdir = a=b ", ""));
-        assertEquals(Map.of("stages[0].steps", "10", "run.workdir", "a=b"), m);
-        assertEquals(Map.of("a", "1", "b.c", "x"), Overrides.parse("a=1;b.c=x", ";"));
-        assertEquals(Map.of(), Overrides.parse(null, ";"));
-        assertEquals("override: steps: expected key=value, e.g. stages[0].steps=10 or run.name=try2",
-                assertThrows(SettingsException.class, () -> Overrides.parse(List.of("steps"))).getMessage());
-    }
-
-    @Test
     void applyReplacesCreatesAndAppends() {
         Map<String, Object> root = new LinkedHashMap<>();
         List<Object> stages = new ArrayList<>();

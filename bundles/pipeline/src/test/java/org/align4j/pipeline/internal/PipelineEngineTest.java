@@ -529,7 +529,7 @@ class PipelineEngineTest {
                     throws RunFailure {
                 return engine.run(r.file(), r.overrides(), r.workspace().orElse(null), started);
             }
-        }, (run, stage, name, version) -> retargets.add(run + " " + stage.label() + " " + name + " " + version),
+        }, java.util.List::of, (run, stage, name, version) -> retargets.add(run + " " + stage.label() + " " + name + " " + version),
                 slots, System::currentTimeMillis, log::add);
         bus.add(runs);
         return runs;

@@ -1,11 +1,10 @@
-package org.align4j.pipeline;
+package org.align4j.cli;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.align4j.api.runs.RunSample;
-import org.align4j.pipeline.internal.Texts;
 
 /**
  * A run's metrics as the shell prints them: the newest value of every metric (with its stage and step), or, for one
@@ -38,7 +37,7 @@ public final class MetricTable {
             int w = Math.max(6, last.keySet().stream().mapToInt(String::length).max().orElse(6));
             b.append(pad("METRIC", w)).append("  VALUE         STAGE  STEP\n");
             last.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> b.append(pad(e.getKey(), w))
-                    .append("  ").append(pad(Texts.number(e.getValue().metrics().get(e.getKey())), 12)).append("  ")
+                    .append("  ").append(pad(Format.number(e.getValue().metrics().get(e.getKey())), 12)).append("  ")
                     .append(pad(e.getValue().stage(), 5)).append("  ").append(e.getValue().step()).append('\n'));
             return b.toString();
         }
@@ -48,7 +47,7 @@ public final class MetricTable {
             Double v = s.metrics().get(metric);
             if (v != null) {
                 b.append(pad(s.stage(), 5)).append("  ").append(pad(String.valueOf(s.step()), 4)).append("  ")
-                        .append(Texts.number(v)).append(s.kind() == RunSample.Kind.EVALUATION ? " (evaluation)" : "")
+                        .append(Format.number(v)).append(s.kind() == RunSample.Kind.EVALUATION ? " (evaluation)" : "")
                         .append('\n');
                 n++;
             }

@@ -1,10 +1,9 @@
-package org.align4j.pipeline;
+package org.align4j.cli;
 
 import java.util.List;
 import java.util.Locale;
 
 import org.align4j.api.runs.RunInfo;
-import org.align4j.pipeline.internal.Texts;
 
 /** Submitted runs as the shell prints them: one row each, columns aligned. */
 public final class RunTable {
@@ -33,7 +32,7 @@ public final class RunTable {
             RunInfo x = rows.get(r);
             cells[r] = new String[] {x.id(), x.state().name().toLowerCase(Locale.ROOT), x.stage(),
                 x.totalSteps() > 0 ? x.step() + "/" + x.totalSteps() : x.stage().isEmpty() ? "" : String.valueOf(
-                        x.step()), x.etaSeconds() < 0 ? "" : Texts.duration((long) (x.etaSeconds() * 1000)),
+                        x.step()), x.etaSeconds() < 0 ? "" : Format.duration((long) (x.etaSeconds() * 1000)),
                 x.message()};
             for (int i = 0; i < head.length - 1; i++) {
                 w[i] = Math.max(w[i], cells[r][i].length());

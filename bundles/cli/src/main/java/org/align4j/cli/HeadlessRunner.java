@@ -1,16 +1,17 @@
-package org.align4j.pipeline;
+package org.align4j.cli;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Map;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
-import org.align4j.pipeline.internal.Overrides;
-import org.align4j.pipeline.internal.PipelinePlan;
-import org.align4j.pipeline.internal.RunControl;
-import org.align4j.pipeline.internal.RunFailure;
-import org.align4j.pipeline.internal.RunOutcome;
-import org.align4j.pipeline.internal.Texts;
+import org.align4j.api.pipeline.SettingsException;
+import org.align4j.api.runs.PipelineCheck;
+import org.align4j.api.runs.RunInfo;
+import org.align4j.api.runs.RunRequest;
+import org.align4j.api.runs.RunService;
+import org.align4j.api.runs.RunState;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -24,7 +25,8 @@ import org.osgi.util.tracker.ServiceTracker;
 /**
  * Headless mode: when the framework property {@value #FILE} names a pipeline file, runs it once the framework has
  * started (in a thread of its own), prints how it ended, sets the system property {@value #EXIT_CODE} (0 completed,
- * 1 failed, 2 invalid pipeline file, 3 stopped; see {@link RunOutcome}) and stops the framework. Framework properties:
+ * 1 failed, 2 invalid pipeline file, 3 stopped) and stops the framework. It goes through {@link RunService}: the
+ * run is submitted and awaited, so a server's console would list it too. Framework properties:
  * {@value #OVERRIDES} ({@code ;}-separated {@code key=value}), {@value #DEBUG} ({@code true} prints the stack
  * trace of a failure, not just its message) and {@value #CHECK} ({@code true} checks the file as a run would before
  * it starts, prints its stages and runs nothing: exit code 0 valid, 2 invalid).
@@ -41,13 +43,17 @@ public final class HeadlessRunner {
     /** {@code true}: check the file ({@code align4j check}) and run nothing. */
     public static final String CHECK = "align4j.run.check";
     public static final String EXIT_CODE = "align4j.exit.code";
+    static final int EXIT_FAILED = 1;
+    static final int EXIT_INVALID = 2;
+    static final int EXIT_STOPPED = 3;
     static final int RUNNER_WAIT_SECONDS = 60;
     private static final long JOIN_MILLIS = 120_000;
 
     private final BundleContext context;
     private final CountDownLatch started = new CountDownLatch(1);
     private final FrameworkListener listener;
-    private final ServiceTracker<RunControl, RunControl> runner;
+    private final ServiceTracker<RunService, RunService> runner;
+    private volatile String runId;
     private final Thread thread;
 
     @Activate
@@ -69,7 +75,7 @@ public final class HeadlessRunner {
         if (context.getBundle(0).getState() == Bundle.ACTIVE) {
             started.countDown();
         }
-        runner = new ServiceTracker<>(context, RunControl.class, null);
+        runner = new ServiceTracker<>(context, RunService.class, null);
         runner.open();
         thread = new Thread(() -> main(file.trim()), "align4j-headless");
         thread.start();
@@ -82,33 +88,44 @@ public final class HeadlessRunner {
         int code;
         try {
             started.await();
-            RunControl runs = runner.waitForService(RUNNER_WAIT_SECONDS * 1000L);
+            RunService runs = runner.waitForService(RUNNER_WAIT_SECONDS * 1000L);
             if (runs == null) {
                 throw new IllegalStateException("the pipeline runner did not start within " + RUNNER_WAIT_SECONDS
                         + " s; it needs Declarative Services (org.apache.felix.scr) and ConfigAdmin"
                         + " (org.apache.felix.configadmin) installed and started");
             }
-            Map<String, String> overrides = Overrides.parse(context.getProperty(OVERRIDES), ";");
+            String joined = context.getProperty(OVERRIDES);
+            RunRequest request = RunRequest.of(Path.of(file), joined == null || joined.isBlank() ? List.of()
+                    : List.of(joined.split(";"))).from("headless");
             if (Boolean.parseBoolean(context.getProperty(CHECK))) {
-                out.println(checked(runs.check(Path.of(file), overrides)));
+                out.println(checked(runs.check(request)));
                 out.flush();
                 code = 0;
             } else {
-                RunOutcome outcome = runs.execute(Path.of(file), overrides);
-                out.print(outcome);
-                out.flush();
-                code = outcome.exitCode();
+                RunInfo r = runs.submit(request);
+                runId = r.id();
+                r = runs.await(r.id(), Duration.ofDays(3650));
+                if (r.state() == RunState.FAILED) {
+                    err.println("align4j: " + r.message());
+                    if (debug && !r.trace().isEmpty()) {
+                        err.print(r.trace());
+                    }
+                } else {
+                    out.print(r.summary());
+                    out.flush();
+                }
+                code = r.exitCode();
             }
         } catch (InterruptedException e) {
-            err.println("align4j: the framework stopped before the run started");
-            code = RunOutcome.EXIT_STOPPED;
+            err.println("align4j: the framework stopped before the run ended");
+            code = EXIT_STOPPED;
             Thread.currentThread().interrupt();
-        } catch (RunFailure | RuntimeException | LinkageError e) {
-            err.println("align4j: " + Texts.message(e));
+        } catch (RuntimeException | LinkageError e) {
+            err.println("align4j: " + (e.getMessage() == null ? e.getClass().getName() : e.getMessage()));
             if (debug) {
                 e.printStackTrace(err);
             }
-            code = RunOutcome.exitCode(e);
+            code = e instanceof SettingsException ? EXIT_INVALID : EXIT_FAILED;
         }
         err.flush();
         System.setProperty(EXIT_CODE, String.valueOf(code));
@@ -120,12 +137,12 @@ public final class HeadlessRunner {
     }
 
     /** What {@code align4j check} prints for a valid file: the run, its folder and its stages. */
-    static String checked(PipelinePlan plan) {
+    static String checked(PipelineCheck plan) {
         StringBuilder b = new StringBuilder();
         b.append(plan.source()).append(": valid. Run ").append(plan.name()).append(" (seed ").append(plan.seed())
                 .append(") in ").append(plan.workDir()).append(", ").append(plan.stages().size())
                 .append(plan.stages().size() == 1 ? " stage:" : " stages:");
-        for (PipelinePlan.Stage s : plan.stages()) {
+        for (PipelineCheck.Stage s : plan.stages()) {
             b.append("\n  ").append(s.label()).append(" -> ").append(s.dir());
         }
         return b.toString();
@@ -142,9 +159,14 @@ public final class HeadlessRunner {
             // the bundle is stopping
         }
         if (thread.isAlive() && thread != Thread.currentThread()) {
-            RunControl runs = runner.getService();
-            if (runs != null) {
-                runs.stopRuns(null, "the framework is stopping");
+            RunService runs = runner.getService();
+            String id = runId;
+            if (runs != null && id != null) {
+                try {
+                    runs.stop(id, "the framework is stopping");
+                } catch (RuntimeException gone) {
+                    // the run service is stopping too: it stops the run itself
+                }
             }
             if (runs == null || started.getCount() > 0) {
                 thread.interrupt(); // still waiting for the framework or the runner
