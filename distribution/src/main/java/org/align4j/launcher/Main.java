@@ -203,7 +203,8 @@ public final class Main {
                 + "                                                     a reward-model bundle for deploy/\n"
                 + "       align4j shell                                 the Gogo shell (align4j:run, align4j:plugins,"
                 + " align4j:generate)\n"
-                + "       align4j server [--port 8080] [--host 127.0.0.1] [--workspace DIR] [--shell]\n"
+                + "       align4j server [--port 8080] [--host 127.0.0.1] [--workspace DIR] [--shell]"
+                + " [--shell-port N]\n"
                 + "                                                     the web console at"
                 + " http://127.0.0.1:8080/system/console/align4j");
     }
@@ -248,8 +249,16 @@ public final class Main {
                     props.remove("gosh.args");
                     props.put(SHELL, "true");
                     break;
+                case "--shell-port":
+                    if (value == null || !value.matches("\\d{1,5}") || Integer.parseInt(value) > 65535) {
+                        return "--shell-port: expected a port number for the Gogo shell on 127.0.0.1, got " + value;
+                    }
+                    props.put("align4j.shell.port", value);
+                    i++;
+                    break;
                 default:
-                    return "unknown option " + a + " (--port N, --host ADDRESS, --workspace DIR, --shell)";
+                    return "unknown option " + a + " (--port N, --host ADDRESS, --workspace DIR, --shell,"
+                            + " --shell-port N)";
             }
         }
         props.putIfAbsent(SHELL, "false");

@@ -50,9 +50,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * GET or a POST without the CSRF token is refused, paths that escape the workspace ({@code ../}, absolute, a symbolic
  * link) are refused naming the key and the path, and an alias bomb is refused at once. In real headless Chromium
  * (Debian's chromium and chromium-driver, driven by Selenium): sign in, start the example pipeline, watch its loss
- * chart grow while it runs, stop it, switch the reward model of a running PPO job to an ensemble dropped into
- * deploy/, see a third-party kernel bundle dropped into deploy/ appear among the plugins, and find no error in the
- * page's console.
+ * chart grow while it runs, stop it, see a third-party kernel bundle dropped into deploy/ appear among the plugins
+ * and train a run with it, switch the reward model of a running PPO job to an ensemble configured through deploy/,
+ * and find no error in the page's console.
  */
 public class ConsoleServerIT {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -63,6 +63,7 @@ public class ConsoleServerIT {
     private static Process server;
     private static String base;
     private static String password;
+    private static int shellPort;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
             .followRedirects(HttpClient.Redirect.NEVER).build();
 
@@ -78,14 +79,13 @@ public class ConsoleServerIT {
         Files.writeString(workspace.resolve("ppo.yaml"), Align4jOptions.tinyPretrainThen(
                 "run: { name: console-ppo, workdir: runs/console-ppo, seed: 5 }", 32,
                 Align4jOptions.tinyPpoStage("arithmetic-verifier")));
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = freePort();
+        shellPort = freePort();
         base = "http://127.0.0.1:" + port + "/system/console";
         log = dir.resolve("server.log");
         ProcessBuilder pb = new ProcessBuilder(Align4jOptions.distribution().resolve("bin/align4j").toString(),
-                "server", "--port", String.valueOf(port), "--workspace", workspace.toString());
+                "server", "--port", String.valueOf(port), "--workspace", workspace.toString(), "--shell-port",
+                String.valueOf(shellPort));
         pb.environment().put("ALIGN4J_OPTS", "-Xmx3g -Dalign4j.tensorflow.intraOpThreads=1"
                 + " -Dalign4j.tensorflow.interOpThreads=1 -Dfelix.fileinstall.dir=" + deploy
                 + " -Dalign4j.console.credentials=" + dir.resolve("credentials.properties")
@@ -104,6 +104,12 @@ public class ConsoleServerIT {
         }, 120, "the server did not print its generated password and answer");
         String stored = Files.readString(dir.resolve("credentials.properties"));
         assertFalse("the password is stored hashed, never as written", stored.contains(password));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     @AfterClass
@@ -183,6 +189,40 @@ public class ConsoleServerIT {
         assertEquals(200, status(get("/align4j/runs.json", auth)));
     }
 
+    /** {@code --shell-port}: the Gogo shell on 127.0.0.1, one command a line, tables as the shell prints them. */
+    @Test
+    public void theShellPortRunsCommandsOnLoopbackOnly() throws Exception {
+        try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), shellPort)) {
+            s.setSoTimeout(30_000);
+            java.io.PrintStream out = new java.io.PrintStream(s.getOutputStream(), true, StandardCharsets.UTF_8);
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    s.getInputStream(), StandardCharsets.UTF_8));
+            out.println("align4j:plugins");
+            out.println("align4j:pause nothing-like-this");
+            out.println("exit");
+            StringBuilder all = new StringBuilder();
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                all.append(line).append('\n');
+            }
+            String text = all.toString();
+            assertTrue(text, text.contains("attention kernel") && text.contains("mha-fast"));
+            assertTrue(text, text.contains("trainer") && text.contains("pretrain"));
+            assertTrue(text, text.contains("align4j:pause: no run nothing-like-this"));
+        }
+        assertTrue("the server logs where the shell listens", text(log).contains("the Gogo shell listens on"
+                + " 127.0.0.1:" + shellPort));
+        for (java.net.InetAddress a : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())
+                .stream().flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
+                .filter(a -> !a.isLoopbackAddress() && a instanceof java.net.Inet4Address).toList()) {
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(a, shellPort), 2000);
+                fail("the shell port answers on " + a + ", not only on 127.0.0.1");
+            } catch (IOException refused) {
+                // as it should
+            }
+        }
+    }
+
     @Test
     public void anOperatorRunsWatchesStopsAndSwitchesRewardModelsInABrowser() throws Exception {
         ChromeOptions options = new ChromeOptions();
@@ -230,6 +270,15 @@ public class ConsoleServerIT {
             // a third-party kernel dropped into deploy/ shows among the plugins without a reload
             ProbeBundles.build(deploy.resolve("probe-kernel.jar"), "org.example.console.kernel");
             awaitText(browser, By.id("a4j-plugins"), ProbeAttention.NAME, 60);
+            // ... and is selectable at once: a run names it as its kernel
+            new Select(find(browser, By.id("a4j-start-pipeline"))).selectByValue("examples/pretrain.yaml");
+            find(browser, By.id("a4j-start-overrides")).clear();
+            find(browser, By.id("a4j-start-overrides")).sendKeys("model.attention=" + ProbeAttention.NAME
+                    + "\nstages.0.steps=3\nrun.name=probe-run\nrun.workdir=runs/probe-run");
+            find(browser, By.id("a4j-start-submit")).click();
+            awaitIn(browser, "#a4j-runs tr[data-run='probe-run'][data-state='completed']");
+            assertTrue(Files.readString(workspace.resolve("runs/probe-run/stage-0-pretrain/model/config.json"))
+                    .contains(ProbeAttention.NAME));
 
             // an ensemble configured through deploy/, then a PPO job switched to it while it runs
             Files.writeString(deploy.resolve("org.align4j.reward.ensemble-console.cfg"),

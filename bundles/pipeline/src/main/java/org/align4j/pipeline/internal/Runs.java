@@ -39,6 +39,8 @@ public final class Runs implements RunService, TrainingListener {
     static final int MAX_SAMPLES = 20_000;
     /** Log lines kept per run (the newest). */
     static final int MAX_LOG_LINES = 2_000;
+    /** Ended runs kept with their metrics and log (the newest); older ones are forgotten. */
+    static final int MAX_ENDED_RUNS = 50;
 
     /** What the queue needs of the engine. */
     public interface Engine {
@@ -113,6 +115,7 @@ public final class Runs implements RunService, TrainingListener {
             names.add(id);
             Entry e = new Entry(id, request, plan, clock.getAsLong());
             entries.add(e);
+            forgetOldRuns();
             e.line(how + " from " + request.origin() + ": " + plan.source());
             return e;
         }
@@ -150,6 +153,17 @@ public final class Runs implements RunService, TrainingListener {
             throw err;
         }
         return e.outcome;
+    }
+
+    /** Drops the oldest ended runs beyond {@link #MAX_ENDED_RUNS} (their files stay on disk). */
+    private synchronized void forgetOldRuns() {
+        long ended = entries.stream().filter(x -> x.state.ended()).count();
+        for (java.util.Iterator<Entry> it = entries.iterator(); it.hasNext() && ended > MAX_ENDED_RUNS;) {
+            if (it.next().state.ended()) {
+                it.remove();
+                ended--;
+            }
+        }
     }
 
     /** Starts queued runs while slots are free. */
