@@ -13,8 +13,9 @@ import org.align4j.api.pipeline.SettingsException;
 /**
  * Keeps a pipeline file that came from outside (the web console) inside its workspace: the file itself and every
  * value of it that reads as a path (absolute, or holding a {@code /} or {@code \}, or starting with {@code ~} or
- * {@code ..}) must resolve to a place inside the workspace, after {@code ..} is applied and symbolic links are
- * followed (as far as the path exists). A value that escapes is refused naming its key and the path.
+ * {@code ..}, or naming something that exists in the workspace) must resolve to a place inside the workspace,
+ * after {@code ..} is applied and symbolic links are followed (as far as the path exists). A value that escapes is
+ * refused naming its key and the path.
  */
 public final class Confinement {
     private Confinement() {
@@ -46,9 +47,18 @@ public final class Confinement {
             for (int i = 0; i < l.size(); i++) {
                 walk(settings, workspace, key + "[" + i + "]", l.get(i));
             }
-        } else if (value instanceof String s && looksLikePath(s)) {
+        } else if (value instanceof String s && (looksLikePath(s) || existsIn(workspace, s))) {
             checkPath(workspace, Path.of(s.startsWith("~") ? System.getProperty("user.home") + s.substring(1) : s),
                     settings.source(), key);
+        }
+    }
+
+    /** A plain name that is a file or link of the workspace (a link named like a data file is followed too). */
+    static boolean existsIn(Path workspace, String s) {
+        try {
+            return !s.isBlank() && Files.exists(workspace.resolve(s.trim()), LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.InvalidPathException notAPath) {
+            return false;
         }
     }
 

@@ -681,6 +681,11 @@ class PipelineEngineTest {
         SettingsException link = assertThrows(SettingsException.class, () -> runs.submit(
                 org.align4j.api.runs.RunRequest.of(inside, Map.of("run.workdir", "link/run")).confinedTo(ws)));
         assertTrue(link.getMessage().contains("symbolic link leads to " + out.toRealPath()), link.getMessage());
+        Files.writeString(out.resolve("secret.jsonl"), "{\"text\": \"secret\"}\n");
+        Files.createSymbolicLink(ws.resolve("corpus.jsonl"), out.resolve("secret.jsonl"));
+        SettingsException named = assertThrows(SettingsException.class, () -> runs.submit(
+                org.align4j.api.runs.RunRequest.of(inside, Map.of("data.train", "corpus.jsonl")).confinedTo(ws)));
+        assertEquals("data.train", named.key());
         Files.createSymbolicLink(ws.resolve("dangling"), dir.resolve("not-yet"));
         assertThrows(SettingsException.class, () -> runs.submit(
                 org.align4j.api.runs.RunRequest.of(inside, Map.of("run.workdir", "dangling/x")).confinedTo(ws)));
