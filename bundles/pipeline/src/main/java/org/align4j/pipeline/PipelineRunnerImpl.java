@@ -19,6 +19,7 @@ import org.align4j.pipeline.internal.PipelinePlan;
 import org.align4j.pipeline.internal.RunFailure;
 import org.align4j.pipeline.internal.RunOutcome;
 import org.align4j.pipeline.internal.Runs;
+import org.osgi.annotation.bundle.Capability;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
@@ -49,6 +50,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * is deleted when the stage ends, however it ends.
  */
 @Component(service = PipelineRunner.class, configurationPid = PipelineRunnerImpl.PID, immediate = true)
+// the run service is registered in code (below), so the manifest says it is offered: resolvers (Karaf's) check it
+@Capability(namespace = "osgi.service", attribute = "objectClass:List<String>=\"org.align4j.api.runs.RunService\"",
+        uses = RunService.class)
 @Designate(ocd = PipelineRunnerImpl.Config.class)
 public final class PipelineRunnerImpl implements PipelineRunner {
     /** Configuration PID of the runner. */

@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import org.align4j.api.loss.LossFamily;
 import org.align4j.api.reward.RewardModel;
 import org.align4j.api.runs.PluginDescription;
+import org.align4j.api.train.StageCheck;
 import org.align4j.api.train.Trainer;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -71,8 +72,9 @@ final class PluginDirectory {
         }
         for (ServiceReference<?> r : refs == null ? new ServiceReference<?>[0] : refs) {
             String[] classes = (String[]) r.getProperty(Constants.OBJECTCLASS);
-            if (Arrays.asList(classes).contains(Trainer.class.getName())) {
-                continue; // trainers come from their component descriptions below, configured or not
+            if (Arrays.asList(classes).contains(Trainer.class.getName())
+                    || Arrays.asList(classes).contains(StageCheck.class.getName())) {
+                continue; // trainers (and their stage checks) come from their component descriptions below
             }
             Bundle b = r.getBundle();
             if (b == null) {
