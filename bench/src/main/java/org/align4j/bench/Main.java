@@ -1,5 +1,6 @@
 package org.align4j.bench;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,8 +28,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 /**
  * The benchmark driver: trains the benchmark's model ({@link BenchModel}) through the align4j distribution and in
- * plain TensorFlow Java ({@link PlainTrain}), alternating (align4j, plain, align4j, plain, ...), each run in a JVM of
- * its own, and prints the training tokens per second of each side (median of the runs, spread), their ratio, the
+ * plain TensorFlow Java ({@link PlainTrain}) and, as the peer a Java user would otherwise pick, in DJL on PyTorch's
+ * CPU engine ({@link DjlTrain}), alternating (align4j, plain, djl, align4j, ...), each run in a JVM of its own, and
+ * prints the training tokens per second of each side (median of the runs, spread), the ratios to align4j, the
  * model FLOPs utilisation against a large matrix product ({@link MatmulPeak}) and the peak memory of each run.
  * Writes the same figures to {@code bench/target/bench-result.json}.
  *
@@ -39,16 +41,18 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 public final class Main {
     /** The goal for align4j / plain. */
     static final double GOAL = 0.97;
+    /** The goal for align4j / DJL on PyTorch (issue step 7). */
+    static final double PEER_GOAL = 1.10;
     private static final String USAGE = String.join("\n",
             "usage: bench/run [options]",
-            "  --rounds N     runs of each side, alternating align4j, plain, ... (default 3)",
+            "  --rounds N     runs of each side, alternating align4j, plain, djl, ... (default 3)",
             "  --steps N      optimizer steps per run (default 30)",
             "  --warmup N     first steps of each run left out of its figures (default 5)",
-            "  --threads N    intra-op threads N and inter-op threads 1 on both sides (default 0: TensorFlow's choice)",
+            "  --threads N    intra-op threads N, inter-op threads 1 on every side (default 0: each engine's choice)",
             "  --docs N       documents of the arithmetic corpus the align4j side generates (default 5000)",
             "  --matmul N     size of the square fp32 matmul MFU is relative to (default 2048; 0: no MFU)",
             "  --matmul-reps N  timed repetitions of it (default 5; median)",
-            "  --only SIDE    align4j or plain: run one side only",
+            "  --only SIDE    align4j, plain or djl: run one side only",
             "  --align4j PATH the distribution's bin/align4j (default <repo>/distribution/target/align4j/bin/align4j)",
             "  --out FILE     the JSON result (default bench/target/bench-result.json)",
             "  --timeout S    seconds a child may run before it is stopped (default 3600)",
@@ -115,8 +119,8 @@ public final class Main {
             throw a.usage("--warmup " + warmup + " leaves no step of --steps " + steps + " to measure");
         }
         String only = a.string("only", null);
-        if (only != null && !only.equals("align4j") && !only.equals("plain")) {
-            throw a.usage("--only: expected align4j or plain, got \"" + only + "\"");
+        if (only != null && !List.of("align4j", "plain", "djl").contains(only)) {
+            throw a.usage("--only: expected align4j, plain or djl, got \"" + only + "\"");
         }
         Path benchDir = benchDir();
         Path repo = benchDir.getParent();
@@ -182,6 +186,9 @@ public final class Main {
             }
             if (runs("plain")) {
                 results.add(print(plain(round)));
+            }
+            if (runs("djl")) {
+                results.add(print(djl(round)));
             }
         }
         String loadEnd = loadAverage();
@@ -265,14 +272,30 @@ public final class Main {
     }
 
     private RunResult plain(int round) throws Exception {
-        Path gc = logs.resolve("plain-" + round + ".gc.log");
-        List<String> cmd = List.of(java.toString(), GcLog.jvmOption(gc.toString()), "-cp", classPath,
-                PlainTrain.class.getName(), "--steps", Integer.toString(opt.steps()), "--threads",
-                Integer.toString(opt.threads()), "--seed", Long.toString(BenchModel.SEED));
-        Child c = child(cmd, Map.of(), opt.benchDir(), logs.resolve("plain-" + round + ".log"));
+        return flat("plain", round, PlainTrain.class.getName(), classPath);
+    }
+
+    /** The peer: {@link DjlTrain}, with DJL and PyTorch's CPU build ({@code target/lib-djl}) on its class path. */
+    private RunResult djl(int round) throws Exception {
+        Path lib = opt.benchDir().resolve("target/lib-djl");
+        if (!Files.isDirectory(lib)) {
+            throw new IllegalStateException(lib + " is missing: build the bench module (mvn -q -B -DskipTests -pl"
+                    + " bench -am install) or run --only align4j / plain");
+        }
+        return flat("djl", round, DjlTrain.class.getName(), classPath + File.pathSeparator + lib + File.separator
+                + "*");
+    }
+
+    /** A side that trains on the flat class path ({@code plain}, {@code djl}) in a JVM of its own. */
+    private RunResult flat(String side, int round, String mainClass, String cp) throws Exception {
+        Path gc = logs.resolve(side + "-" + round + ".gc.log");
+        List<String> cmd = List.of(java.toString(), GcLog.jvmOption(gc.toString()), "-cp", cp, mainClass, "--steps",
+                Integer.toString(opt.steps()), "--threads", Integer.toString(opt.threads()), "--seed",
+                Long.toString(BenchModel.SEED));
+        Child c = child(cmd, Map.of(), opt.benchDir(), logs.resolve(side + "-" + round + ".log"));
         if (c.exitCode() != 0) {
-            throw new IllegalStateException("plain run " + round + " exited with " + c.exitCode() + "; see " + c.log()
-                    + "\n" + tail(c.log(), 25));
+            throw new IllegalStateException(side + " run " + round + " exited with " + c.exitCode() + "; see "
+                    + c.log() + "\n" + tail(c.log(), 25));
         }
         JsonNode r = ResultLine.parse(lines(c.log()), c.log().toString());
         double[] tps = ResultLine.doubles(r, "step_tokens_per_second", c.log().toString());
@@ -281,7 +304,7 @@ public final class Main {
         if (tps.length != opt.steps()) {
             throw new IllegalStateException(c.log() + ": " + tps.length + " steps reported, expected " + opt.steps());
         }
-        return result("plain", round, tps, ends, c, GcLog.peakHeapBytes(lines(gc)), loss[0], loss[loss.length - 1],
+        return result(side, round, tps, ends, c, GcLog.peakHeapBytes(lines(gc)), loss[0], loss[loss.length - 1],
                 r.path("runtime").asText());
     }
 
@@ -380,7 +403,7 @@ public final class Main {
         System.out.println();
         System.out.printf("%-8s %4s %14s %25s %8s %7s %17s %17s%n", "side", "runs", "median tok/s", "min - max",
                 "spread", "MFU", "peak RSS (med.)", "peak heap (med.)");
-        for (String side : List.of("align4j", "plain")) {
+        for (String side : List.of("align4j", "plain", "djl")) {
             double[] f = figures(results, side);
             if (f.length == 0) {
                 continue;
@@ -399,12 +422,19 @@ public final class Main {
             System.out.printf(Locale.ROOT, "%nalign4j / plain (medians): %.3f  (goal >= %.2f: %s)%n", ratio, GOAL,
                     ratio >= GOAL ? "met" : "NOT met");
         }
+        double[] d = figures(results, "djl");
+        if (a.length > 0 && d.length > 0) {
+            double ratio = Stats.median(a) / Stats.median(d);
+            System.out.printf(Locale.ROOT, "align4j / DJL on PyTorch (medians): %.3f  (goal >= %.2f: %s)%n", ratio,
+                    PEER_GOAL, ratio >= PEER_GOAL ? "met" : "NOT met");
+        }
         System.out.printf(Locale.ROOT, "tok/s of a run: the median of its per-step figures (timed as PretrainTrainer"
                 + " times a step) after %d warmup steps; mean tok/s: its steady steps' tokens over their seconds;"
                 + " wall tok/s: over the time from step end to step end (metrics publishing included).%n"
                 + "MFU: %.3g FLOPs/step x steps/s / the matmul's FLOP/s. Load average at the end: %s%n",
                 opt.warmup(), (double) flopsPerStep, loadEnd);
-        List<String> runtimes = results.stream().map(RunResult::runtime).distinct().toList();
+        List<String> runtimes = results.stream().filter(r -> !r.side().equals("djl")).map(RunResult::runtime)
+                .distinct().toList();
         if (runtimes.size() > 1) {
             System.out.println("warning: the runs' TensorFlow sessions differ: " + runtimes);
         }
@@ -461,7 +491,7 @@ public final class Main {
         }
         r.put("runs", runs);
         Map<String, Object> sides = new LinkedHashMap<>();
-        for (String side : List.of("align4j", "plain")) {
+        for (String side : List.of("align4j", "plain", "djl")) {
             double[] f = figures(results, side);
             if (f.length == 0) {
                 continue;
@@ -481,15 +511,22 @@ public final class Main {
             sides.put(side, m);
         }
         r.put("sides", sides);
-        double[] a = figures(results, "align4j");
-        double[] p = figures(results, "plain");
-        if (a.length > 0 && p.length > 0) {
-            double ratio = Stats.median(a) / Stats.median(p);
-            r.put("ratio_align4j_over_plain", ratio);
-            r.put("goal", GOAL);
-            r.put("goal_met", ratio >= GOAL);
-        }
+        putRatio(r, results, "plain", "", GOAL);
+        putRatio(r, results, "djl", "peer_", PEER_GOAL);
         return r;
+    }
+
+    /** {@code ratio_align4j_over_<side>}, its goal and whether it is met, when both sides ran. */
+    private static void putRatio(Map<String, Object> r, List<RunResult> results, String side, String prefix,
+            double goal) {
+        double[] a = figures(results, "align4j");
+        double[] o = figures(results, side);
+        if (a.length > 0 && o.length > 0) {
+            double ratio = Stats.median(a) / Stats.median(o);
+            r.put("ratio_align4j_over_" + side, ratio);
+            r.put(prefix + "goal", goal);
+            r.put(prefix + "goal_met", ratio >= goal);
+        }
     }
 
     private static Double finite(double v) {
