@@ -23,6 +23,8 @@ import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.proto.RunMetadata;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -85,6 +87,17 @@ final class PlainLmGraph {
 
     /** One optimizer step on {@code rows} ({@code [B, T + 1]} token ids); returns {loss, grad_norm} before it. */
     float[] train(Session s, int[][] rows, float lr) {
+        return run(s, rows, lr, null);
+    }
+
+    /** One optimizer step, traced: TensorFlow's step statistics of it (every node's start and end). */
+    RunMetadata profile(Session s, int[][] rows, float lr) {
+        RunMetadata[] trace = new RunMetadata[1];
+        run(s, rows, lr, trace);
+        return trace[0];
+    }
+
+    private float[] run(Session s, int[][] rows, float lr, RunMetadata[] trace) {
         int b = rows.length;
         int t = rows[0].length - 1;
         int[] in = new int[b * t]; // [B, T]
@@ -98,10 +111,19 @@ final class PlainLmGraph {
         try (TInt32 inputs = TInt32.tensorOf(Shape.of(b, t), DataBuffers.of(in, true, false));
                 TInt32 next = TInt32.tensorOf(Shape.of(b, t), DataBuffers.of(out, true, false));
                 TFloat32 ones = TFloat32.tensorOf(Shape.of(b, t), DataBuffers.of(m, true, false));
-                TFloat32 rate = TFloat32.scalarOf(lr);
-                Result r = s.runner().feed(tokens, inputs).feed(targets, next).feed(mask, ones)
-                        .feed(learningRate, rate).addTarget(step.update()).fetch(loss).fetch(step.gradNorm()).run()) {
-            return new float[] {((TFloat32) r.get(0)).getFloat(), ((TFloat32) r.get(1)).getFloat()};
+                TFloat32 rate = TFloat32.scalarOf(lr)) {
+            Session.Runner r = s.runner().feed(tokens, inputs).feed(targets, next).feed(mask, ones)
+                    .feed(learningRate, rate).addTarget(step.update()).fetch(loss).fetch(step.gradNorm());
+            if (trace != null) {
+                r.setOptions(RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build());
+            }
+            try (Result res = trace != null ? r.runAndFetchMetadata() : r.run()) {
+                if (trace != null) {
+                    trace[0] = res.getMetadata().orElseThrow(() -> new IllegalStateException(
+                            "TensorFlow returned no step statistics for a traced run"));
+                }
+                return new float[] {((TFloat32) res.get(0)).getFloat(), ((TFloat32) res.get(1)).getFloat()};
+            }
         }
     }
 }

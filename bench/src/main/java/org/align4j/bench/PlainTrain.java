@@ -47,64 +47,86 @@ public final class PlainTrain {
         ModelConfig config = BenchModel.config();
         int batch = BenchModel.BATCH;
         long tokensPerStep = BenchModel.tokensPerStep(config, batch);
-        // threads: 0 = TensorFlow's choice for both pools; N = N threads inside ops, one op at a time
-        TensorFlowRuntimeImpl runtime = new TensorFlowRuntimeImpl("cpu", threads, threads == 0 ? 0 : 1, false, seed);
-        Settings optimizerSettings = Settings.of("bench", BenchModel.optimizer());
-        AdamWOptimizer optimizer = new AdamWOptimizer();
-        CosineSchedule schedule = new CosineSchedule();
-        schedule.validate(optimizerSettings);
-        optimizer.validate(optimizerSettings);
-        System.out.println("plain: " + config + ", " + config.parameterCount() + " parameters; " + runtime);
-
         List<Double> tokensPerSecond = new ArrayList<>();
         List<Double> losses = new ArrayList<>();
         List<Double> stepEnds = new ArrayList<>(); // seconds since the first step started
         long trainedParams;
         double setupSeconds;
-        try (Graph g = new Graph()) {
-            Ops tf = runtime.ops(g);
-            PlainLmGraph graph = new PlainLmGraph(tf, config, new TransformerFactoryImpl(), new StandardAttention(),
-                    new CausalLanguageModelLoss(), optimizer, optimizerSettings);
-            trainedParams = graph.trainedParameterCount();
-            if (trainedParams != config.parameterCount()) {
-                throw new IllegalStateException("the graph trains " + trainedParams + " parameters, but"
-                        + " ModelConfig.parameterCount() says " + config.parameterCount()
-                        + ": the FLOPs figure would be wrong");
-            }
-            try (Session s = runtime.openSession(g)) {
-                graph.model.initialize(s, seed);
-                setupSeconds = (System.nanoTime() - t0) / 1e9;
-                SplittableRandom random = new SplittableRandom(seed);
-                long first = System.nanoTime();
-                for (int step = 0; step < steps; step++) {
-                    long start = System.nanoTime();
-                    float lr = (float) schedule.rate(step, steps, optimizerSettings);
-                    int[][] rows = randomRows(random, batch, config.context() + 1, config.vocabSize());
-                    float[] out = graph.train(s, rows, lr);
-                    if (!Float.isFinite(out[0])) {
-                        throw new IllegalStateException("loss is " + out[0] + " at step " + (step + 1));
-                    }
-                    long end = System.nanoTime();
-                    double secs = (end - start) / 1e9;
-                    double tps = tokensPerStep / Math.max(secs, 1e-9);
-                    tokensPerSecond.add(tps);
-                    losses.add((double) out[0]);
-                    stepEnds.add((end - first) / 1e9);
-                    System.out.printf("plain: step %d/%d loss %.4f grad_norm %.4f %.1f tokens/s%n", step + 1, steps,
-                            out[0], out[1], tps);
+        String runtimeText;
+        try (Setup setup = new Setup(threads, seed)) {
+            trainedParams = setup.graph.trainedParameterCount();
+            runtimeText = setup.runtime.toString();
+            System.out.println("plain: " + config + ", " + config.parameterCount() + " parameters; " + runtimeText);
+            setupSeconds = (System.nanoTime() - t0) / 1e9;
+            SplittableRandom random = new SplittableRandom(seed);
+            long first = System.nanoTime();
+            for (int step = 0; step < steps; step++) {
+                long start = System.nanoTime();
+                float lr = (float) setup.schedule.rate(step, steps, setup.optimizerSettings);
+                int[][] rows = randomRows(random, batch, config.context() + 1, config.vocabSize());
+                float[] out = setup.graph.train(setup.session, rows, lr);
+                if (!Float.isFinite(out[0])) {
+                    throw new IllegalStateException("loss is " + out[0] + " at step " + (step + 1));
                 }
+                long end = System.nanoTime();
+                double secs = (end - start) / 1e9;
+                double tps = tokensPerStep / Math.max(secs, 1e-9);
+                tokensPerSecond.add(tps);
+                losses.add((double) out[0]);
+                stepEnds.add((end - first) / 1e9);
+                System.out.printf("plain: step %d/%d loss %.4f grad_norm %.4f %.1f tokens/s%n", step + 1, steps,
+                        out[0], out[1], tps);
             }
         }
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("side", "plain");
         result.put("model", config.toString());
         result.put("parameters", trainedParams);
-        result.put("runtime", runtime.toString());
+        result.put("runtime", runtimeText);
         result.put("setup_seconds", setupSeconds);
         result.put("step_tokens_per_second", tokensPerSecond);
         result.put("loss", losses);
         result.put("step_end_seconds", stepEnds);
         System.out.println(ResultLine.format(result));
+    }
+
+    /**
+     * The plain side's graph and session, as every plain run opens them: the runtime (threads: 0 = TensorFlow's
+     * choice for both pools; N = N threads inside ops, one op at a time), the training graph from the plugin classes,
+     * initialised weights (checked against {@code ModelConfig.parameterCount()}), and the optimizer settings.
+     */
+    static final class Setup implements AutoCloseable {
+        final TensorFlowRuntimeImpl runtime;
+        final Graph g = new Graph();
+        final PlainLmGraph graph;
+        final Session session;
+        final CosineSchedule schedule = new CosineSchedule();
+        final Settings optimizerSettings = Settings.of("bench", BenchModel.optimizer());
+
+        Setup(int threads, long seed) {
+            ModelConfig config = BenchModel.config();
+            runtime = new TensorFlowRuntimeImpl("cpu", threads, threads == 0 ? 0 : 1, false, seed);
+            AdamWOptimizer optimizer = new AdamWOptimizer();
+            schedule.validate(optimizerSettings);
+            optimizer.validate(optimizerSettings);
+            Ops tf = runtime.ops(g);
+            graph = new PlainLmGraph(tf, config, new TransformerFactoryImpl(), new StandardAttention(),
+                    new CausalLanguageModelLoss(), optimizer, optimizerSettings);
+            if (graph.trainedParameterCount() != config.parameterCount()) {
+                g.close();
+                throw new IllegalStateException("the graph trains " + graph.trainedParameterCount() + " parameters,"
+                        + " but ModelConfig.parameterCount() says " + config.parameterCount()
+                        + ": the FLOPs figure would be wrong");
+            }
+            session = runtime.openSession(g);
+            graph.model.initialize(session, seed);
+        }
+
+        @Override
+        public void close() {
+            session.close();
+            g.close();
+        }
     }
 
     /** {@code batch} rows of {@code length} ids drawn uniformly from {@code [0, vocab)}. */
