@@ -40,9 +40,6 @@ import org.osgi.util.tracker.ServiceTracker;
  */
 final class ScrTrainers implements Trainers {
     private static final long POLL_MILLIS = 100;
-    /** The keys a trainer's modified method reads for the reward model (PPO's). */
-    static final String REWARD_NAME = "stage.reward_model.name";
-    static final String REWARD_VERSION = "stage.reward_model.version";
 
     private final BundleContext context;
     private final ServiceComponentRuntime scr;
@@ -169,7 +166,7 @@ final class ScrTrainers implements Trainers {
 
     /**
      * Re-targets the reward model of a running stage: updates its configuration with
-     * {@code stage.reward_model.name} (and {@code .version}), which the trainer's {@code @Modified} method takes at
+     * {@link Trainer#REWARD_MODEL_NAME} (and its version), which the trainer's {@code @Modified} method takes at
      * its next rollout. Refused when the trainer's component has no modified method: Declarative Services would
      * otherwise restart it, ending the stage.
      */
@@ -194,11 +191,11 @@ final class ScrTrainers implements Trainers {
             }
             for (Configuration c : found) {
                 Dictionary<String, Object> props = c.getProperties();
-                props.put(REWARD_NAME, name);
+                props.put(Trainer.REWARD_MODEL_NAME, name);
                 if (version == null || version.isBlank()) {
-                    props.remove(REWARD_VERSION);
+                    props.remove(Trainer.REWARD_MODEL_VERSION);
                 } else {
-                    props.put(REWARD_VERSION, version);
+                    props.put(Trainer.REWARD_MODEL_VERSION, version);
                 }
                 c.update(props);
             }

@@ -31,6 +31,19 @@ public interface Trainer {
     String REWARD = "reward";
 
     /**
+     * Configuration key: the reward model a stage names ({@code reward_model:}, flattened under {@code stage.}). A
+     * trainer that takes a switch while it runs (a {@code @Modified} method; the run service's
+     * {@code retargetReward}) reads {@link #REWARD_MODEL_NAME} and {@link #REWARD_MODEL_VERSION} when they are set.
+     *
+     * @since 1.2
+     */
+    String REWARD_MODEL = "stage.reward_model";
+    /** Configuration key: the reward model a running stage switches to. @since 1.2 */
+    String REWARD_MODEL_NAME = "stage.reward_model.name";
+    /** Configuration key: the version it switches to; absent for the newest. @since 1.2 */
+    String REWARD_MODEL_VERSION = "stage.reward_model.version";
+
+    /**
      * Runs the stage to its end, or until {@link TrainingContext#stopRequested()}, when it writes a checkpoint and
      * returns {@link TrainingResult.Status#STOPPED}. Resumes from the newest checkpoint in its working directory.
      *

@@ -27,6 +27,7 @@ import org.align4j.api.runs.RunLogLine;
 import org.align4j.api.runs.RunRequest;
 import org.align4j.api.runs.RunSample;
 import org.align4j.api.runs.RunService;
+import org.align4j.api.train.Trainer;
 
 /**
  * The run queue behind {@link RunService}: submitted runs are checked, queued, and started in threads of their own,
@@ -328,7 +329,7 @@ public final class Runs implements RunService, TrainingListener {
 
     static boolean rewardStage(PipelinePlan.Stage stage) {
         Map<String, Object> c = stage.configuration();
-        return c.containsKey("stage.reward_model") || c.containsKey("stage.reward_model.name");
+        return c.containsKey(Trainer.REWARD_MODEL) || c.containsKey(Trainer.REWARD_MODEL_NAME);
     }
 
     /** Stops taking runs and asks every run to stop; returns the ids still going after {@code wait}. */

@@ -537,6 +537,20 @@ class PipelineEngineTest {
 
     final List<String> retargets = new ArrayList<>();
 
+    /** Makes the trainer wait before each step for a permit of the returned gate: the test lets steps go. */
+    private java.util.concurrent.Semaphore gateSteps() {
+        java.util.concurrent.Semaphore gate = new java.util.concurrent.Semaphore(0);
+        atStep = (c, s) -> {
+            try {
+                gate.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        };
+        return gate;
+    }
+
     private static org.align4j.api.runs.RunState waitFor(Runs runs, String id,
             java.util.function.Predicate<org.align4j.api.runs.RunInfo> until) throws InterruptedException {
         long deadline = System.nanoTime() + 20_000_000_000L;
@@ -553,15 +567,7 @@ class PipelineEngineTest {
     @Test
     void submittedRunsQueueOneAtATimeAndPauseResumeAndStopAtStepBoundaries() throws Exception {
         Path f = pipeline(GENERATE);
-        java.util.concurrent.Semaphore gate = new java.util.concurrent.Semaphore(0);
-        atStep = (c, s) -> {
-            try {
-                gate.acquire(); // the test lets each step go
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return null;
-        };
+        java.util.concurrent.Semaphore gate = gateSteps();
         Runs runs = queue(1);
         var a = runs.submit(org.align4j.api.runs.RunRequest.of(f, Map.of("stages.0.steps", "6")));
         var b = runs.submit(org.align4j.api.runs.RunRequest.of(f, Map.of()));
@@ -611,15 +617,7 @@ class PipelineEngineTest {
     @Test
     void aQueuedRunIsDroppedByAStopAndAnInvalidFileIsRefusedAtSubmit() throws Exception {
         Path f = pipeline(GENERATE);
-        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
-        atStep = (c, s) -> {
-            try {
-                hold.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return null;
-        };
+        java.util.concurrent.Semaphore hold = gateSteps();
         Runs runs = queue(1);
         runs.submit(org.align4j.api.runs.RunRequest.of(f, Map.of()));
         runs.submit(org.align4j.api.runs.RunRequest.of(f, Map.of()));
@@ -629,7 +627,7 @@ class PipelineEngineTest {
         assertTrue(bad.getMessage().contains("nope"), bad.getMessage());
         assertEquals(2, runs.runs().size(), "nothing queued for the invalid file");
         assertThrows(java.util.NoSuchElementException.class, () -> runs.pause("other"));
-        hold.countDown();
+        hold.release(1_000);
         assertEquals(org.align4j.api.runs.RunState.COMPLETED, runs.await("tiny", Duration.ofSeconds(10)).state());
         assertEquals(org.align4j.api.runs.RunState.STOPPED, runs.run("tiny~2").orElseThrow().state());
     }
@@ -638,22 +636,14 @@ class PipelineEngineTest {
     void aRewardModelIsRetargetedOnlyWhileAStageThatScoresWithOneRuns() throws Exception {
         Path f = pipeline(GENERATE);
         Runs runs = queue(1);
-        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
-        atStep = (c, s) -> {
-            try {
-                hold.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return null;
-        };
+        java.util.concurrent.Semaphore hold = gateSteps();
         runs.submit(org.align4j.api.runs.RunRequest.of(f, Map.of()));
         waitFor(runs, "tiny", r -> !r.stage().isEmpty());
         IllegalStateException none = assertThrows(IllegalStateException.class,
                 () -> runs.retargetReward("tiny", "rm", ""));
         assertTrue(none.getMessage().contains("scores with no reward model"), none.getMessage());
         assertFalse(runs.run("tiny").orElseThrow().rewardStage());
-        hold.countDown();
+        hold.release(1_000);
         runs.await("tiny", Duration.ofSeconds(10));
         assertThrows(IllegalStateException.class, () -> runs.retargetReward("tiny", "rm", ""));
         assertEquals(List.of(), retargets);

@@ -84,9 +84,9 @@ public final class PpoTrainer implements Trainer {
     /** Reference name (and stage key) of the task whose verifier judges held-out answers. */
     public static final String TASK = "task";
     /** Configuration keys of the reward model the stage scores with (the pipeline flattens the stage into them). */
-    static final String TARGET = "stage.reward_model";
-    static final String TARGET_NAME = "stage.reward_model.name";
-    static final String TARGET_VERSION = "stage.reward_model.version";
+    static final String TARGET = Trainer.REWARD_MODEL;
+    static final String TARGET_NAME = Trainer.REWARD_MODEL_NAME;
+    static final String TARGET_VERSION = Trainer.REWARD_MODEL_VERSION;
 
     private final TensorFlowRuntime runtime;
     private final TransformerFactory models;
