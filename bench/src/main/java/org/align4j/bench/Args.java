@@ -65,6 +65,16 @@ final class Args {
         return values.getOrDefault(name, def);
     }
 
+    /** The model size of {@code --size} ({@code small} or {@code large}; default small). */
+    BenchModel.Size size() {
+        String v = string("size", "small");
+        try {
+            return BenchModel.Size.of(v);
+        } catch (IllegalArgumentException e) {
+            throw usage("--size: expected small or large, got \"" + v + "\"");
+        }
+    }
+
     /** A whole number in {@code [min, max]}. */
     int integer(String name, int def, int min, int max) {
         String v = values.get(name);

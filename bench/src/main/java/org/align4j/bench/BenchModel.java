@@ -6,30 +6,76 @@ import java.util.Map;
 import org.align4j.api.model.ModelConfig;
 
 /**
- * The model and training setup both sides of the benchmark train, and the model-FLOPs formula.
+ * The models and training setup every side of the benchmark trains, and the model-FLOPs formula. Two sizes
+ * ({@link Size}), both with vocab 512, pre-norm LayerNorm, learned positions, tied embeddings and standard attention
+ * "mha"; causal-lm loss; AdamW lr 3e-4, weight_decay 0.1, cosine, warmup 100, clip_norm 1.0:
  *
  * <pre>
- * 4 layers, d_model 256, 4 heads, context 128, vocab 512, pre-norm LayerNorm, learned positions, tied embeddings,
- * standard attention "mha"; batch 16; causal-lm loss; AdamW lr 3e-4, weight_decay 0.1, cosine, warmup 100,
- * clip_norm 1.0
+ * small: 4 layers, d_model 256, 4 heads, context 128, batch 16 (2,048 tokens a step)
+ * large: 6 layers, d_model 512, 8 heads, context 256, batch 8  (2,048 tokens a step)
  * </pre>
  */
 public final class BenchModel {
-    /** Blocks of {@code context} tokens per step. */
+    /** Blocks of {@code context} tokens per step of the small size. */
     public static final int BATCH = 16;
     /** Seed of both sides (align4j's run.seed, the plain side's model initialisation and random tokens). */
     public static final long SEED = 7L;
 
+    /** The benchmark's model sizes. */
+    public enum Size {
+        SMALL(4, 256, 4, 128, BATCH),
+        LARGE(6, 512, 8, 256, 8);
+
+        final int layers;
+        final int dModel;
+        final int heads;
+        final int context;
+        final int batch;
+
+        Size(int layers, int dModel, int heads, int context, int batch) {
+            this.layers = layers;
+            this.dModel = dModel;
+            this.heads = heads;
+            this.context = context;
+            this.batch = batch;
+        }
+
+        /** Blocks of {@code context} tokens per step. */
+        public int batch() {
+            return batch;
+        }
+
+        /** Its name on command lines and in results: {@code small}, {@code large}. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** The size named {@code label} ({@code small} or {@code large}). */
+        public static Size of(String label) {
+            for (Size s : values()) {
+                if (s.label().equals(label)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("size \"" + label + "\": expected small or large");
+        }
+    }
+
     private BenchModel() {
     }
 
+    /** The small size's model. */
     public static ModelConfig config() {
+        return config(Size.SMALL);
+    }
+
+    public static ModelConfig config(Size size) {
         return ModelConfig.builder()
                 .vocabSize(512)
-                .layers(4)
-                .dModel(256)
-                .heads(4)
-                .context(128)
+                .layers(size.layers)
+                .dModel(size.dModel)
+                .heads(size.heads)
+                .context(size.context)
                 .norm(ModelConfig.NormPlacement.PRE)
                 .normType(ModelConfig.NormType.LAYERNORM)
                 .positions(ModelConfig.Positions.LEARNED)

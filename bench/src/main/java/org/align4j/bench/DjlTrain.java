@@ -30,17 +30,18 @@ import ai.djl.training.tracker.Tracker;
  * its {@code GradientCollector} and its AdamW), trained on the same random token blocks with the same sizes, batch,
  * optimizer and schedule as {@link PlainTrain}:
  * <pre>
- * 4 layers, d_model 256, 4 heads, ffn 1024, context 128, vocab 512, pre-norm LayerNorm (eps 1e-5), learned positions,
- * tied embeddings, GELU in its tanh form, causal softmax attention with a 1/sqrt(D) scale, no dropout; N(0, 0.02)
- * weights (the output projections N(0, 0.02 / sqrt(2 layers))); batch 16; AdamW lr 3e-4, betas 0.9/0.999,
- * eps 1e-8, weight decay 0.1 on matrices, warmup 100 then cosine, global-norm clipping at 1.0.
+ * the layers, d_model, heads, context and batch of a {@link BenchModel.Size}; ffn 4 d_model, vocab 512, pre-norm
+ * LayerNorm (eps 1e-5), learned positions, tied embeddings, GELU in its tanh form, causal softmax attention with a
+ * 1/sqrt(D) scale, no dropout; N(0, 0.02) weights (the output projections N(0, 0.02 / sqrt(2 layers))); AdamW
+ * lr 3e-4, betas 0.9/0.999, eps 1e-8, weight decay 0.1 on matrices, warmup 100 then cosine, global-norm clipping
+ * at 1.0.
  * </pre>
  * PyTorch's native library comes from the {@code pytorch-native-cpu} jar on the class path ({@code ai.djl.offline}
  * is set: nothing is downloaded). Each step is timed from the batch to the updated weights, as the other sides time
  * theirs, and the last line is a {@link ResultLine} with side {@code djl}.
  *
  * <pre>
- * java -cp &lt;bench classes&gt;:&lt;lib-djl&gt; org.align4j.bench.DjlTrain --steps 30 [--threads N] [--seed 7]
+ * java -cp &lt;bench classes&gt;:&lt;lib-djl&gt; org.align4j.bench.DjlTrain --steps 30 [--size small|large] [--threads N] [--seed 7]
  * </pre>
  */
 public final class DjlTrain {
@@ -146,10 +147,11 @@ public final class DjlTrain {
     }
 
     public static void main(String[] argv) throws Exception {
-        Args args = new Args("DjlTrain", argv, Set.of("steps", "threads", "seed"), Set.of());
+        Args args = new Args("DjlTrain", argv, Set.of("steps", "threads", "seed", "size"), Set.of());
         int steps = args.integer("steps", 30, 1, 1_000_000);
         int threads = args.integer("threads", 0, 0, 4096);
         long seed = args.longValue("seed", BenchModel.SEED);
+        BenchModel.Size size = args.size();
         System.setProperty("ai.djl.offline", "true");
         if (threads > 0) { // N threads inside ops, one op at a time, as on the other sides
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
@@ -157,8 +159,8 @@ public final class DjlTrain {
         }
 
         long t0 = System.nanoTime();
-        ModelConfig config = BenchModel.config();
-        int batch = BenchModel.BATCH;
+        ModelConfig config = BenchModel.config(size);
+        int batch = size.batch();
         int t = config.context();
         long tokensPerStep = BenchModel.tokensPerStep(config, batch);
         Map<String, Object> opt = BenchModel.optimizer();

@@ -32,10 +32,12 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  * CPU engine ({@link DjlTrain}), alternating (align4j, plain, djl, align4j, ...), each run in a JVM of its own, and
  * prints the training tokens per second of each side (median of the runs, spread), the ratios to align4j, the
  * model FLOPs utilisation against a large matrix product ({@link MatmulPeak}) and the peak memory of each run.
- * Writes the same figures to {@code bench/target/bench-result.json}.
+ * Writes the same figures to {@code bench/target/bench-result.json}. Both model sizes ({@link BenchModel.Size}) are
+ * measured in one invocation, the small one's rounds first.
  *
  * <pre>
  * bench/run [--rounds 3] [--steps 30] [--warmup 5] [--threads N] [--docs 5000] [--matmul 2048] [--only plain]
+ *           [--sizes small,large]
  * </pre>
  */
 public final class Main {
@@ -53,26 +55,25 @@ public final class Main {
             "  --matmul N     size of the square fp32 matmul MFU is relative to (default 2048; 0: no MFU)",
             "  --matmul-reps N  timed repetitions of it (default 5; median)",
             "  --only SIDE    align4j, plain or djl: run one side only",
+            "  --sizes LIST   model sizes to measure, in order: small (4 layers, d_model 256, context 128, batch 16),",
+            "                 large (6 layers, d_model 512, context 256, batch 8) (default small,large)",
             "  --align4j PATH the distribution's bin/align4j (default <repo>/distribution/target/align4j/bin/align4j)",
             "  --out FILE     the JSON result (default bench/target/bench-result.json)",
             "  --timeout S    seconds a child may run before it is stopped (default 3600)",
             "  --keep         keep the align4j runs' working folders");
 
     private final Options opt;
-    private final ModelConfig config = BenchModel.config();
-    private final long tokensPerStep = BenchModel.tokensPerStep(config, BenchModel.BATCH);
-    private final long flopsPerStep = BenchModel.flopsPerStep(config, BenchModel.BATCH);
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     private final String classPath = System.getProperty("java.class.path");
     private final Path logs;
     private volatile Process current;
 
     record Options(int rounds, int steps, int warmup, int threads, int docs, int matmul, int matmulReps, String only,
-            Path align4j, Path out, long timeoutSeconds, boolean keep, Path benchDir) {
+            List<BenchModel.Size> sizes, Path align4j, Path out, long timeoutSeconds, boolean keep, Path benchDir) {
     }
 
     /** One child run's figures. */
-    record RunResult(String side, int round, double[] stepTokensPerSecond, double medianStepTokensPerSecond,
+    record RunResult(String side, BenchModel.Size size, int round, double[] stepTokensPerSecond, double medianStepTokensPerSecond,
             double throughput, double wallTokensPerSecond, int steadySteps, long peakRssKb, long peakHeapBytes, double wallSeconds,
             double firstLoss, double lastLoss, String runtime, Path log) {
     }
@@ -108,7 +109,7 @@ public final class Main {
 
     static Options options(String[] argv) {
         Args a = new Args("align4j bench", argv, Set.of("rounds", "steps", "warmup", "threads", "docs", "matmul",
-                "matmul-reps", "only", "align4j", "out", "timeout"), Set.of("keep", "help"));
+                "matmul-reps", "only", "sizes", "align4j", "out", "timeout"), Set.of("keep", "help"));
         if (a.flag("help")) {
             System.out.println(USAGE);
             System.exit(0);
@@ -122,6 +123,19 @@ public final class Main {
         if (only != null && !List.of("align4j", "plain", "djl").contains(only)) {
             throw a.usage("--only: expected align4j, plain or djl, got \"" + only + "\"");
         }
+        List<BenchModel.Size> sizes = new ArrayList<>();
+        for (String label : a.string("sizes", "small,large").split(",")) {
+            BenchModel.Size size;
+            try {
+                size = BenchModel.Size.of(label.trim());
+            } catch (IllegalArgumentException e) {
+                throw a.usage("--sizes: expected small, large or both separated by a comma, got \"" + label + "\"");
+            }
+            if (sizes.contains(size)) {
+                throw a.usage("--sizes: " + size.label() + " is listed twice");
+            }
+            sizes.add(size);
+        }
         Path benchDir = benchDir();
         Path repo = benchDir.getParent();
         Path align4j = Path.of(a.string("align4j",
@@ -129,7 +143,7 @@ public final class Main {
         Path out = Path.of(a.string("out", benchDir.resolve("target/bench-result.json").toString())).toAbsolutePath();
         return new Options(a.integer("rounds", 3, 1, 1000), steps, warmup, a.integer("threads", 0, 0, 4096),
                 a.integer("docs", 5000, 10, 10_000_000), a.integer("matmul", 2048, 0, 16384),
-                a.integer("matmul-reps", 5, 1, 1000), only, align4j, out, a.longValue("timeout", 3600), a.flag("keep"),
+                a.integer("matmul-reps", 5, 1, 1000), only, List.copyOf(sizes), align4j, out, a.longValue("timeout", 3600), a.flag("keep"),
                 benchDir);
     }
 
@@ -159,10 +173,13 @@ public final class Main {
         }
         Files.createDirectories(logs);
         String loadStart = loadAverage();
-        System.out.printf(Locale.ROOT, "align4j bench: %d layers, d_model %d, %d heads, context %d, vocab %d, batch %d:"
-                + " %,d parameters, %,d tokens and %.3g model FLOPs per step%n", config.layers(), config.dModel(),
-                config.heads(), config.context(), config.vocabSize(), BenchModel.BATCH, config.parameterCount(),
-                tokensPerStep, (double) flopsPerStep);
+        for (BenchModel.Size size : opt.sizes()) {
+            ModelConfig config = BenchModel.config(size);
+            System.out.printf(Locale.ROOT, "align4j bench, %s: %d layers, d_model %d, %d heads, context %d, vocab %d,"
+                    + " batch %d: %,d parameters, %,d tokens and %.3g model FLOPs per step%n", size.label(),
+                    config.layers(), config.dModel(), config.heads(), config.context(), config.vocabSize(),
+                    size.batch(), config.parameterCount(), tokensPerStep(size), (double) flopsPerStep(size));
+        }
         System.out.printf(Locale.ROOT, "  %d rounds of %d steps (first %d of each run left out), threads: %s;"
                 + " %d CPUs, load average %s; Java %s%n  logs: %s%n%n", opt.rounds(), opt.steps(), opt.warmup(),
                 threadsText(), Runtime.getRuntime().availableProcessors(), loadStart,
@@ -178,17 +195,19 @@ public final class Main {
         }
 
         List<RunResult> results = new ArrayList<>();
-        System.out.printf("%-5s %-8s %13s %11s %11s %6s %11s %11s %8s %9s%n", "round", "side", "median tok/s",
+        System.out.printf("%-5s %-5s %-8s %13s %11s %11s %6s %11s %11s %8s %9s%n", "round", "size", "side", "median tok/s",
                 "mean tok/s", "wall tok/s", "steps", "peak RSS", "peak heap", "run time", "loss");
-        for (int round = 1; round <= opt.rounds(); round++) {
-            if (runs("align4j")) {
-                results.add(print(align4j(round)));
-            }
-            if (runs("plain")) {
-                results.add(print(plain(round)));
-            }
-            if (runs("djl")) {
-                results.add(print(djl(round)));
+        for (BenchModel.Size size : opt.sizes()) {
+            for (int round = 1; round <= opt.rounds(); round++) {
+                if (runs("align4j")) {
+                    results.add(print(align4j(size, round)));
+                }
+                if (runs("plain")) {
+                    results.add(print(plain(size, round)));
+                }
+                if (runs("djl")) {
+                    results.add(print(djl(size, round)));
+                }
             }
         }
         String loadEnd = loadAverage();
@@ -205,16 +224,26 @@ public final class Main {
 
     // ---------------------------------------------------------------- the two sides and the matmul
 
-    private RunResult align4j(int round) throws Exception {
+    private static long tokensPerStep(BenchModel.Size size) {
+        return BenchModel.tokensPerStep(BenchModel.config(size), size.batch());
+    }
+
+    private static long flopsPerStep(BenchModel.Size size) {
+        return BenchModel.flopsPerStep(BenchModel.config(size), size.batch());
+    }
+
+    private RunResult align4j(BenchModel.Size size, int round) throws Exception {
+        ModelConfig config = BenchModel.config(size);
+        String name = "align4j-" + size.label() + "-" + round;
         Path tmp = Files.createTempDirectory("align4j-bench-");
         try {
             Path workDir = tmp.resolve("run");
             Path pipeline = tmp.resolve("pipeline.yaml");
             Files.writeString(pipeline, Pipeline.yaml(config, workDir, BenchModel.SEED, opt.docs(), opt.steps(),
-                    BenchModel.BATCH));
+                    size.batch()));
             // in the temporary folder: bin/align4j splits ALIGN4J_OPTS at spaces, which a log path could hold
             Path gcTmp = tmp.resolve("gc.log");
-            Path gc = logs.resolve("align4j-" + round + ".gc.log");
+            Path gc = logs.resolve(name + ".gc.log");
             List<String> jvm = new ArrayList<>();
             if (opt.threads() > 0) {
                 jvm.add("-Dalign4j.tensorflow.intraOpThreads=" + opt.threads());
@@ -225,7 +254,7 @@ public final class Main {
             env.put("JAVA", java.toString());
             env.put("ALIGN4J_OPTS", String.join(" ", jvm));
             Child c = child(List.of(opt.align4j().toString(), "run", pipeline.toString()), env, tmp,
-                    logs.resolve("align4j-" + round + ".log"));
+                    logs.resolve(name + ".log"));
             if (Files.exists(gcTmp)) {
                 Files.copy(gcTmp, gc, StandardCopyOption.REPLACE_EXISTING);
             }
@@ -237,7 +266,7 @@ public final class Main {
             if (!Files.isRegularFile(metrics)) {
                 throw new IllegalStateException(metrics + ": missing after align4j run " + round + "; see " + c.log());
             }
-            Path kept = logs.resolve("align4j-" + round + ".metrics.jsonl");
+            Path kept = logs.resolve(name + ".metrics.jsonl");
             Files.copy(metrics, kept, StandardCopyOption.REPLACE_EXISTING);
             MetricsLog.Run m = MetricsLog.parse(Files.readAllLines(kept, StandardCharsets.UTF_8), kept.toString());
             List<MetricsLog.Step> steps = new ArrayList<>(m.steps());
@@ -260,7 +289,7 @@ public final class Main {
             }
             double[] tps = steps.stream().mapToDouble(MetricsLog.Step::tokensPerSecond).toArray();
             double[] ends = steps.stream().mapToDouble(s -> s.timeMillis() / 1000.0).toArray();
-            return result("align4j", round, tps, ends, c, GcLog.peakHeapBytes(lines(gc)), steps.get(0).loss(),
+            return result("align4j", size, round, tps, ends, c, GcLog.peakHeapBytes(lines(gc)), steps.get(0).loss(),
                     steps.get(steps.size() - 1).loss(), runtime);
         } finally {
             if (!opt.keep()) {
@@ -271,28 +300,30 @@ public final class Main {
         }
     }
 
-    private RunResult plain(int round) throws Exception {
-        return flat("plain", round, PlainTrain.class.getName(), classPath);
+    private RunResult plain(BenchModel.Size size, int round) throws Exception {
+        return flat("plain", size, round, PlainTrain.class.getName(), classPath);
     }
 
     /** The peer: {@link DjlTrain}, with DJL and PyTorch's CPU build ({@code target/lib-djl}) on its class path. */
-    private RunResult djl(int round) throws Exception {
+    private RunResult djl(BenchModel.Size size, int round) throws Exception {
         Path lib = opt.benchDir().resolve("target/lib-djl");
         if (!Files.isDirectory(lib)) {
             throw new IllegalStateException(lib + " is missing: build the bench module (mvn -q -B -DskipTests -pl"
                     + " bench -am install) or run --only align4j / plain");
         }
-        return flat("djl", round, DjlTrain.class.getName(), classPath + File.pathSeparator + lib + File.separator
+        return flat("djl", size, round, DjlTrain.class.getName(), classPath + File.pathSeparator + lib + File.separator
                 + "*");
     }
 
     /** A side that trains on the flat class path ({@code plain}, {@code djl}) in a JVM of its own. */
-    private RunResult flat(String side, int round, String mainClass, String cp) throws Exception {
-        Path gc = logs.resolve(side + "-" + round + ".gc.log");
+    private RunResult flat(String side, BenchModel.Size size, int round, String mainClass, String cp)
+            throws Exception {
+        String name = side + "-" + size.label() + "-" + round;
+        Path gc = logs.resolve(name + ".gc.log");
         List<String> cmd = List.of(java.toString(), GcLog.jvmOption(gc.toString()), "-cp", cp, mainClass, "--steps",
                 Integer.toString(opt.steps()), "--threads", Integer.toString(opt.threads()), "--seed",
-                Long.toString(BenchModel.SEED));
-        Child c = child(cmd, Map.of(), opt.benchDir(), logs.resolve(side + "-" + round + ".log"));
+                Long.toString(BenchModel.SEED), "--size", size.label());
+        Child c = child(cmd, Map.of(), opt.benchDir(), logs.resolve(name + ".log"));
         if (c.exitCode() != 0) {
             throw new IllegalStateException(side + " run " + round + " exited with " + c.exitCode() + "; see "
                     + c.log() + "\n" + tail(c.log(), 25));
@@ -304,7 +335,7 @@ public final class Main {
         if (tps.length != opt.steps()) {
             throw new IllegalStateException(c.log() + ": " + tps.length + " steps reported, expected " + opt.steps());
         }
-        return result(side, round, tps, ends, c, GcLog.peakHeapBytes(lines(gc)), loss[0], loss[loss.length - 1],
+        return result(side, size, round, tps, ends, c, GcLog.peakHeapBytes(lines(gc)), loss[0], loss[loss.length - 1],
                 r.path("runtime").asText());
     }
 
@@ -320,11 +351,11 @@ public final class Main {
         return ResultLine.parse(lines(c.log()), c.log().toString());
     }
 
-    private RunResult result(String side, int round, double[] tps, double[] stepEnds, Child c, long heap,
+    private RunResult result(String side, BenchModel.Size size, int round, double[] tps, double[] stepEnds, Child c, long heap,
             double firstLoss, double lastLoss, String runtime) {
         double[] steady = Stats.skip(tps, opt.warmup());
-        return new RunResult(side, round, tps, Stats.median(steady), Stats.harmonicMean(steady),
-                Stats.wallRate(stepEnds, opt.warmup(), tokensPerStep), steady.length,
+        return new RunResult(side, size, round, tps, Stats.median(steady), Stats.harmonicMean(steady),
+                Stats.wallRate(stepEnds, opt.warmup(), tokensPerStep(size)), steady.length,
                 c.peakRssKb(), heap, c.wallSeconds(), firstLoss, lastLoss, runtime, c.log());
     }
 
@@ -369,8 +400,8 @@ public final class Main {
     // ---------------------------------------------------------------- output
 
     private static RunResult print(RunResult r) {
-        System.out.printf(Locale.ROOT, "%-5d %-8s %,13.1f %,11.1f %,11.1f %6d %11s %11s %7.1fs %4.2f->%4.2f%n",
-                r.round(), r.side(), r.medianStepTokensPerSecond(), r.throughput(), r.wallTokensPerSecond(),
+        System.out.printf(Locale.ROOT, "%-5d %-5s %-8s %,13.1f %,11.1f %,11.1f %6d %11s %11s %7.1fs %4.2f->%4.2f%n",
+                r.round(), r.size().label(), r.side(), r.medianStepTokensPerSecond(), r.throughput(), r.wallTokensPerSecond(),
                 r.steadySteps(), mib(r.peakRssKb() * 1024),
                 mib(r.peakHeapBytes()), r.wallSeconds(), r.firstLoss(), r.lastLoss());
         return r;
@@ -380,59 +411,71 @@ public final class Main {
         return bytes < 0 ? "n/a" : String.format(Locale.ROOT, "%,d MiB", Math.round(bytes / 1048576.0));
     }
 
-    private double mfu(double tokensPerSecond, JsonNode matmul) {
+    private static double mfu(double tokensPerSecond, JsonNode matmul, BenchModel.Size size) {
         if (matmul == null) {
             return Double.NaN;
         }
-        double stepsPerSecond = tokensPerSecond / tokensPerStep;
-        return flopsPerStep * stepsPerSecond / matmul.get("flops_per_second").asDouble();
+        double stepsPerSecond = tokensPerSecond / tokensPerStep(size);
+        return flopsPerStep(size) * stepsPerSecond / matmul.get("flops_per_second").asDouble();
     }
 
-    private static double[] figures(List<RunResult> rs, String side) {
-        return rs.stream().filter(r -> r.side().equals(side)).mapToDouble(RunResult::medianStepTokensPerSecond)
-                .toArray();
+    private static List<RunResult> of(List<RunResult> rs, String side, BenchModel.Size size) {
+        return rs.stream().filter(r -> r.side().equals(side) && r.size() == size).toList();
     }
 
-    private static double medianKnown(List<RunResult> rs, String side, boolean rss) {
-        return Stats.medianOfKnown(rs.stream().filter(r -> r.side().equals(side))
+    private static double[] figures(List<RunResult> rs, String side, BenchModel.Size size) {
+        return of(rs, side, size).stream().mapToDouble(RunResult::medianStepTokensPerSecond).toArray();
+    }
+
+    private static double medianKnown(List<RunResult> rs, String side, BenchModel.Size size, boolean rss) {
+        return Stats.medianOfKnown(of(rs, side, size).stream()
                 .mapToDouble(r -> rss ? (r.peakRssKb() < 0 ? -1 : r.peakRssKb() * 1024.0) : r.peakHeapBytes())
                 .toArray());
     }
 
+    /** align4j's median over {@code side}'s, or NaN when either did not run. */
+    private static double ratio(List<RunResult> rs, String side, BenchModel.Size size) {
+        double[] a = figures(rs, "align4j", size);
+        double[] o = figures(rs, side, size);
+        return a.length == 0 || o.length == 0 ? Double.NaN : Stats.median(a) / Stats.median(o);
+    }
+
     private void printSummary(List<RunResult> results, JsonNode matmul, String loadEnd) {
-        System.out.println();
-        System.out.printf("%-8s %4s %14s %25s %8s %7s %17s %17s%n", "side", "runs", "median tok/s", "min - max",
-                "spread", "MFU", "peak RSS (med.)", "peak heap (med.)");
-        for (String side : List.of("align4j", "plain", "djl")) {
-            double[] f = figures(results, side);
-            if (f.length == 0) {
-                continue;
+        for (BenchModel.Size size : opt.sizes()) {
+            System.out.printf("%n%-5s %-8s %4s %14s %25s %8s %7s %17s %17s%n", "size", "side", "runs", "median tok/s",
+                    "min - max", "spread", "MFU", "peak RSS (med.)", "peak heap (med.)");
+            for (String side : List.of("align4j", "plain", "djl")) {
+                double[] f = figures(results, side, size);
+                if (f.length == 0) {
+                    continue;
+                }
+                Stats.Summary s = Stats.summarize(f);
+                double mfu = mfu(s.median(), matmul, size);
+                System.out.printf(Locale.ROOT, "%-5s %-8s %4d %,14.1f %,12.1f - %,10.1f %7.1f%% %7s %17s %17s%n",
+                        size.label(), side, s.count(), s.median(), s.min(), s.max(), s.spreadPercent(),
+                        Double.isNaN(mfu) ? "n/a" : String.format(Locale.ROOT, "%.1f%%", 100 * mfu),
+                        mib((long) medianKnown(results, side, size, true)),
+                        mib((long) medianKnown(results, side, size, false)));
             }
-            Stats.Summary s = Stats.summarize(f);
-            double mfu = mfu(s.median(), matmul);
-            System.out.printf(Locale.ROOT, "%-8s %4d %,14.1f %,12.1f - %,10.1f %7.1f%% %7s %17s %17s%n", side,
-                    s.count(), s.median(), s.min(), s.max(), s.spreadPercent(),
-                    Double.isNaN(mfu) ? "n/a" : String.format(Locale.ROOT, "%.1f%%", 100 * mfu),
-                    mib((long) medianKnown(results, side, true)), mib((long) medianKnown(results, side, false)));
+            double plain = ratio(results, "plain", size);
+            if (!Double.isNaN(plain)) {
+                System.out.printf(Locale.ROOT, "%s: align4j / plain (medians): %.3f  (goal >= %.2f: %s)%n",
+                        size.label(), plain, GOAL, plain >= GOAL ? "met" : "NOT met");
+            }
+            double peer = ratio(results, "djl", size);
+            if (!Double.isNaN(peer)) {
+                double memory = medianKnown(results, "align4j", size, true)
+                        / medianKnown(results, "djl", size, true);
+                System.out.printf(Locale.ROOT, "%s: align4j / DJL on PyTorch (medians): %.3f  (goal >= %.2f: %s);"
+                        + " peak RSS align4j / DJL %.2f%n", size.label(), peer, PEER_GOAL,
+                        peer >= PEER_GOAL ? "met" : "NOT met", memory);
+            }
         }
-        double[] a = figures(results, "align4j");
-        double[] p = figures(results, "plain");
-        if (a.length > 0 && p.length > 0) {
-            double ratio = Stats.median(a) / Stats.median(p);
-            System.out.printf(Locale.ROOT, "%nalign4j / plain (medians): %.3f  (goal >= %.2f: %s)%n", ratio, GOAL,
-                    ratio >= GOAL ? "met" : "NOT met");
-        }
-        double[] d = figures(results, "djl");
-        if (a.length > 0 && d.length > 0) {
-            double ratio = Stats.median(a) / Stats.median(d);
-            System.out.printf(Locale.ROOT, "align4j / DJL on PyTorch (medians): %.3f  (goal >= %.2f: %s)%n", ratio,
-                    PEER_GOAL, ratio >= PEER_GOAL ? "met" : "NOT met");
-        }
-        System.out.printf(Locale.ROOT, "tok/s of a run: the median of its per-step figures (timed as PretrainTrainer"
+        System.out.printf(Locale.ROOT, "%ntok/s of a run: the median of its per-step figures (timed as PretrainTrainer"
                 + " times a step) after %d warmup steps; mean tok/s: its steady steps' tokens over their seconds;"
                 + " wall tok/s: over the time from step end to step end (metrics publishing included).%n"
-                + "MFU: %.3g FLOPs/step x steps/s / the matmul's FLOP/s. Load average at the end: %s%n",
-                opt.warmup(), (double) flopsPerStep, loadEnd);
+                + "MFU: model FLOPs/step x steps/s / the matmul's FLOP/s. Load average at the end: %s%n",
+                opt.warmup(), loadEnd);
         List<String> runtimes = results.stream().filter(r -> !r.side().equals("djl")).map(RunResult::runtime)
                 .distinct().toList();
         if (runtimes.size() > 1) {
@@ -452,16 +495,10 @@ public final class Main {
         o.put("threads", opt.threads());
         o.put("docs", opt.docs());
         o.put("only", opt.only());
+        o.put("sizes", opt.sizes().stream().map(BenchModel.Size::label).toList());
         o.put("align4j", opt.align4j().toString());
         r.put("options", o);
-        Map<String, Object> model = new LinkedHashMap<>();
-        model.put("config", config.toString());
-        model.put("parameters", config.parameterCount());
-        model.put("batch", BenchModel.BATCH);
-        model.put("tokens_per_step", tokensPerStep);
-        model.put("flops_per_step", flopsPerStep);
-        model.put("optimizer", BenchModel.optimizer());
-        r.put("model", model);
+        r.put("optimizer", BenchModel.optimizer());
         if (matmul != null) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("n", matmul.path("n").asInt());
@@ -474,6 +511,7 @@ public final class Main {
         for (RunResult x : results) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("side", x.side());
+            m.put("size", x.size().label());
             m.put("round", x.round());
             m.put("median_step_tokens_per_second", x.medianStepTokensPerSecond());
             m.put("mean_tokens_per_second", x.throughput());
@@ -490,43 +528,54 @@ public final class Main {
             runs.add(m);
         }
         r.put("runs", runs);
-        Map<String, Object> sides = new LinkedHashMap<>();
-        for (String side : List.of("align4j", "plain", "djl")) {
-            double[] f = figures(results, side);
-            if (f.length == 0) {
-                continue;
+        Map<String, Object> sizes = new LinkedHashMap<>();
+        boolean plainMet = true;
+        boolean peerMet = true;
+        for (BenchModel.Size size : opt.sizes()) {
+            ModelConfig config = BenchModel.config(size);
+            Map<String, Object> z = new LinkedHashMap<>();
+            Map<String, Object> model = new LinkedHashMap<>();
+            model.put("config", config.toString());
+            model.put("parameters", config.parameterCount());
+            model.put("batch", size.batch());
+            model.put("tokens_per_step", tokensPerStep(size));
+            model.put("flops_per_step", flopsPerStep(size));
+            z.put("model", model);
+            Map<String, Object> sides = new LinkedHashMap<>();
+            for (String side : List.of("align4j", "plain", "djl")) {
+                double[] f = figures(results, side, size);
+                if (f.length == 0) {
+                    continue;
+                }
+                Stats.Summary s = Stats.summarize(f);
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("runs", s.count());
+                m.put("median_tokens_per_second", s.median());
+                m.put("min_tokens_per_second", s.min());
+                m.put("max_tokens_per_second", s.max());
+                m.put("spread_percent", finite(s.spreadPercent()));
+                m.put("mfu", finite(mfu(s.median(), matmul, size)));
+                double rss = medianKnown(results, side, size, true);
+                double heap = medianKnown(results, side, size, false);
+                m.put("peak_rss_bytes_median", rss < 0 ? null : (long) rss);
+                m.put("peak_heap_bytes_median", heap < 0 ? null : (long) heap);
+                sides.put(side, m);
             }
-            Stats.Summary s = Stats.summarize(f);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("runs", s.count());
-            m.put("median_tokens_per_second", s.median());
-            m.put("min_tokens_per_second", s.min());
-            m.put("max_tokens_per_second", s.max());
-            m.put("spread_percent", finite(s.spreadPercent()));
-            m.put("mfu", finite(mfu(s.median(), matmul)));
-            double rss = medianKnown(results, side, true);
-            double heap = medianKnown(results, side, false);
-            m.put("peak_rss_bytes_median", rss < 0 ? null : (long) rss);
-            m.put("peak_heap_bytes_median", heap < 0 ? null : (long) heap);
-            sides.put(side, m);
+            z.put("sides", sides);
+            double plain = ratio(results, "plain", size);
+            double peer = ratio(results, "djl", size);
+            z.put("ratio_align4j_over_plain", finite(plain));
+            z.put("ratio_align4j_over_djl", finite(peer));
+            plainMet &= Double.isNaN(plain) || plain >= GOAL;
+            peerMet &= Double.isNaN(peer) || peer >= PEER_GOAL;
+            sizes.put(size.label(), z);
         }
-        r.put("sides", sides);
-        putRatio(r, results, "plain", "", GOAL);
-        putRatio(r, results, "djl", "peer_", PEER_GOAL);
+        r.put("sizes", sizes);
+        r.put("goal", GOAL);
+        r.put("goal_met", plainMet);
+        r.put("peer_goal", PEER_GOAL);
+        r.put("peer_goal_met", peerMet);
         return r;
-    }
-
-    /** {@code ratio_align4j_over_<side>}, its goal and whether it is met, when both sides ran. */
-    private static void putRatio(Map<String, Object> r, List<RunResult> results, String side, String prefix,
-            double goal) {
-        double[] a = figures(results, "align4j");
-        double[] o = figures(results, side);
-        if (a.length > 0 && o.length > 0) {
-            double ratio = Stats.median(a) / Stats.median(o);
-            r.put("ratio_align4j_over_" + side, ratio);
-            r.put(prefix + "goal", goal);
-            r.put(prefix + "goal_met", ratio >= goal);
-        }
     }
 
     private static Double finite(double v) {

@@ -54,7 +54,7 @@ final class PlainLmGraph {
         model = models.create(tf, "model.", config, attention);
         Operand<TFloat32> hidden = model.hidden(tf, tokens, null); // [B, T, d]
         Operand<TFloat32> logits = model.lmLogits(tf, hidden); // [B, T, V]
-        loss = lossFn.compute(tf, logits, targets, mask).loss(); // []
+        loss = lossFn.compute(tf.withSubScope("loss"), logits, targets, mask).loss(); // []
 
         Graph g = (Graph) tf.scope().env();
         Set<GraphOperation> reached = g.subgraphTo(Set.of(loss));
@@ -76,8 +76,9 @@ final class PlainLmGraph {
             grads.add(gf);
         }
         trained = List.copyOf(params);
-        step = optimizer.build(tf.withControlDependencies(List.of(loss)), params, grads, learningRate,
-                optimizerSettings);
+        // in a name scope of its own, so that a traced step tells the update's ops from the model's
+        step = optimizer.build(tf.withSubScope("optimizer").withControlDependencies(List.of(loss)), params, grads,
+                learningRate, optimizerSettings);
     }
 
     /** How many numbers the trained parameters hold. */

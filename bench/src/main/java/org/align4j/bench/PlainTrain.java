@@ -24,12 +24,12 @@ import org.tensorflow.op.Ops;
  * Declarative Services, no pipeline), from the same plugin classes align4j runs: {@link TensorFlowRuntimeImpl} (the
  * same session options), {@link TransformerFactoryImpl}, {@link StandardAttention},
  * {@link CausalLanguageModelLoss}, {@link AdamWOptimizer} and {@link CosineSchedule}. The data are random token
- * blocks of the same shape ({@code [16, 129]} ids in {@code [0, 512)}): the work of a step does not depend on the
+ * blocks of the same shape ({@code [16, 129]} ids in {@code [0, 512)} at the small size): the work of a step does not depend on the
  * ids. Each step is timed as the pretrain trainer times it (the schedule, the batch and the session run), and
  * reported as tokens per second of that step.
  *
  * <pre>
- * java -cp &lt;bench class path&gt; org.align4j.bench.PlainTrain --steps 30 [--threads N] [--seed 7]
+ * java -cp &lt;bench class path&gt; org.align4j.bench.PlainTrain --steps 30 [--size small|large] [--threads N] [--seed 7]
  * </pre>
  * Prints one {@link ResultLine} at the end.
  */
@@ -38,14 +38,15 @@ public final class PlainTrain {
     }
 
     public static void main(String[] argv) throws Exception {
-        Args args = new Args("PlainTrain", argv, Set.of("steps", "threads", "seed"), Set.of());
+        Args args = new Args("PlainTrain", argv, Set.of("steps", "threads", "seed", "size"), Set.of());
         int steps = args.integer("steps", 30, 1, 1_000_000);
         int threads = args.integer("threads", 0, 0, 4096);
         long seed = args.longValue("seed", BenchModel.SEED);
+        BenchModel.Size size = args.size();
 
         long t0 = System.nanoTime();
-        ModelConfig config = BenchModel.config();
-        int batch = BenchModel.BATCH;
+        ModelConfig config = BenchModel.config(size);
+        int batch = size.batch();
         long tokensPerStep = BenchModel.tokensPerStep(config, batch);
         List<Double> tokensPerSecond = new ArrayList<>();
         List<Double> losses = new ArrayList<>();
@@ -53,7 +54,7 @@ public final class PlainTrain {
         long trainedParams;
         double setupSeconds;
         String runtimeText;
-        try (Setup setup = new Setup(threads, seed)) {
+        try (Setup setup = new Setup(size, threads, seed)) {
             trainedParams = setup.graph.trainedParameterCount();
             runtimeText = setup.runtime.toString();
             System.out.println("plain: " + config + ", " + config.parameterCount() + " parameters; " + runtimeText);
@@ -103,8 +104,8 @@ public final class PlainTrain {
         final CosineSchedule schedule = new CosineSchedule();
         final Settings optimizerSettings = Settings.of("bench", BenchModel.optimizer());
 
-        Setup(int threads, long seed) {
-            ModelConfig config = BenchModel.config();
+        Setup(BenchModel.Size size, int threads, long seed) {
+            ModelConfig config = BenchModel.config(size);
             runtime = new TensorFlowRuntimeImpl("cpu", threads, threads == 0 ? 0 : 1, false, seed);
             AdamWOptimizer optimizer = new AdamWOptimizer();
             schedule.validate(optimizerSettings);

@@ -21,11 +21,13 @@ import org.tensorflow.proto.RunMetadata;
  * every node of {@code RunMetadata.step_stats} summed by op type, and by op type and output shape (which tells the
  * dense projections {@code [2048, 256]} from the attention scores {@code [16, 4, 128, 128]}, the feed-forward
  * {@code [2048, 1024]} and the logits {@code [2048, 512]}), forward and gradient together. Op time is summed over
- * nodes: with several threads it can exceed the step's wall time. The graph's nodes carry no name scopes yet
- * ({@code MatMul_2}, {@code Gradients/Div_56}), so grouping by layer is left to the shapes.
+ * nodes: with several threads it can exceed the step's wall time. The kernel is the one that ran, after grappler's
+ * rewrites ({@code _MklMatMul}, {@code _FusedMatMul}). Also by part of the step ({@link StepParts}: matmuls,
+ * attention, normalisation, activations, embedding, loss, optimizer, other).
  *
  * <pre>
- * java -cp &lt;bench class path&gt; org.align4j.bench.ProfileStep [--warmup 10] [--traces 5] [--threads N] [--top 25]
+ * java -cp &lt;bench class path&gt; org.align4j.bench.ProfileStep [--size small|large] [--warmup 10] [--traces 5] [--threads N]
+ *     [--top 25]
  * </pre>
  */
 public final class ProfileStep {
@@ -33,21 +35,29 @@ public final class ProfileStep {
     }
 
     public static void main(String[] argv) throws Exception {
-        Args args = new Args("ProfileStep", argv, Set.of("warmup", "traces", "threads", "seed", "top"), Set.of());
+        Args args = new Args("ProfileStep", argv, Set.of("warmup", "traces", "threads", "seed", "top", "size"), Set.of());
         int warmup = args.integer("warmup", 10, 0, 100_000);
         int traces = args.integer("traces", 5, 1, 1000);
         int threads = args.integer("threads", 0, 0, 4096);
         long seed = args.longValue("seed", BenchModel.SEED);
         int top = args.integer("top", 25, 1, 100_000);
-        ModelConfig config = BenchModel.config();
-        int batch = BenchModel.BATCH;
+        BenchModel.Size size = args.size();
+        ModelConfig config = BenchModel.config(size);
+        int batch = size.batch();
         Map<String, Double> byType = new TreeMap<>();
         Map<String, Double> byTypeAndShape = new TreeMap<>();
         Map<String, Integer> nodes = new TreeMap<>();
+        Map<String, Double> byPart = new LinkedHashMap<>();
+        Map<String, Integer> partNodes = new TreeMap<>();
+        for (String p : StepParts.PARTS) {
+            byPart.put(p, 0.0);
+            partNodes.put(p, 0);
+        }
         double wallMicros = 0;
         String runtime;
-        try (PlainTrain.Setup setup = new PlainTrain.Setup(threads, seed)) {
+        try (PlainTrain.Setup setup = new PlainTrain.Setup(size, threads, seed)) {
             runtime = setup.runtime.toString();
+            StepParts parts = new StepParts(setup.g);
             SplittableRandom random = new SplittableRandom(seed);
             int total = warmup + traces;
             for (int step = 0; step < total; step++) {
@@ -63,7 +73,7 @@ public final class ProfileStep {
                 for (DeviceStepStats dev : md.getStepStats().getDevStatsList()) {
                     for (NodeExecStats node : dev.getNodeStatsList()) {
                         GraphOperation op = setup.g.operation(node.getNodeName());
-                        String type = op == null ? "(runtime)" : op.type();
+                        String type = kernelType(node, op);
                         double micros = node.getAllEndRelMicros();
                         String shape = node.getOutputCount() == 0 ? "[]" : node.getOutput(0).getTensorDescription()
                                 .getShape().getDimList().stream().map(d -> Long.toString(d.getSize())).toList()
@@ -71,6 +81,9 @@ public final class ProfileStep {
                         byType.merge(type, micros, Double::sum);
                         byTypeAndShape.merge(type + " " + shape, micros, Double::sum);
                         nodes.merge(type + " " + shape, 1, Integer::sum);
+                        String part = parts.part(node.getNodeName(), type);
+                        byPart.merge(part, micros, Double::sum);
+                        partNodes.merge(part, 1, Integer::sum);
                     }
                 }
             }
@@ -80,6 +93,10 @@ public final class ProfileStep {
                 warmup, runtime);
         System.out.printf(Locale.ROOT, "  traced step wall time %.1f ms; op time summed over nodes %.1f ms%n%n",
                 wallMicros / traces / 1e3, sum / traces / 1e3);
+        Map<String, Object> partMs = print("part of the step", byPart, partNodes, sum, traces, top);
+        System.out.println("  (forward ops by name scope; gradient ops by kernel, else by the forward tensors they"
+                + " read: approximate at the parts' edges)");
+        System.out.println();
         Map<String, Object> types = print("op type", byType, null, sum, traces, top);
         System.out.println();
         Map<String, Object> shapes = print("op type and output shape", byTypeAndShape, nodes, sum, traces, top);
@@ -89,9 +106,24 @@ public final class ProfileStep {
         result.put("traced_steps", traces);
         result.put("step_wall_ms", wallMicros / traces / 1e3);
         result.put("op_ms", sum / traces / 1e3);
+        result.put("part_ms", partMs);
         result.put("op_type_ms", types);
         result.put("op_type_shape_ms", shapes);
         System.out.println(ResultLine.format(result));
+    }
+
+    /**
+     * The op type that ran: from the node's timeline label ({@code name = Type(inputs)}), which names the kernel
+     * after grappler's rewrites ({@code _MklMatMul}, {@code _FusedMatMul}); else the graph's op type.
+     */
+    static String kernelType(NodeExecStats node, GraphOperation op) {
+        String label = node.getTimelineLabel();
+        int eq = label.indexOf(" = ");
+        int paren = label.indexOf('(', Math.max(eq, 0));
+        if (eq > 0 && paren > eq + 3) {
+            return label.substring(eq + 3, paren).trim();
+        }
+        return op == null ? "(runtime)" : op.type();
     }
 
     /** The {@code top} keys by time: ms per step, share, and (when given) nodes per step. */

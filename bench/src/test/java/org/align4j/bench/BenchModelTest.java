@@ -28,6 +28,25 @@ class BenchModelTest {
     }
 
     @Test
+    void theLargeSizeByHand() {
+        // d = 512, ffn = 2048, V = 512, T = 256, 6 layers, 8 heads, batch 8
+        long attention = 4L * 512 * 512 + 4 * 512; // 1,050,624
+        long mlp = 512L * 2048 + 2048 + 2048L * 512 + 512; // 2,099,712
+        long block = attention + mlp + 2 * (2 * 512); // 3,152,384
+        long expected = 512L * 512 + 6 * block + 2 * 512 + 256L * 512; // 19,308,544
+        assertEquals(19_308_544L, expected);
+        ModelConfig large = BenchModel.config(BenchModel.Size.LARGE);
+        assertEquals(expected, large.parameterCount());
+        assertEquals(8, large.heads());
+        assertEquals(8, BenchModel.Size.LARGE.batch());
+        // 6 * 19,308,544 * 2,048 = 237,263,388,672; 12 * 6 * 256 * 512 * 2,048 = 19,327,352,832
+        assertEquals(2_048L, BenchModel.tokensPerStep(large, 8));
+        assertEquals(256_590_741_504L, BenchModel.flopsPerStep(large, 8));
+        assertEquals(BenchModel.Size.LARGE, BenchModel.Size.of("large"));
+        assertEquals(BenchModel.Size.SMALL, BenchModel.Size.of("small"));
+    }
+
+    @Test
     void flopsFormulaOnSmallNumbers() {
         // 6 * 1000 * 10 + 12 * 2 * 8 * 4 * 10 = 60,000 + 7,680
         assertEquals(67_680L, BenchModel.flopsPerStep(1000, 2, 8, 4, 10));
