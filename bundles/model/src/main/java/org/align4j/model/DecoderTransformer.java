@@ -270,11 +270,12 @@ final class DecoderTransformer implements Transformer {
         Operand<TInt32> positions = tf.withControlDependencies(List.of(fits))
                 .range(tf.constant(0), t, tf.constant(1)); // [T]
 
+        Ops e = tf.withSubScope("embed");
         Operand<TFloat32> x = positionTable == null
-                ? tf.withControlDependencies(List.of(fits)).identity(tf.gather(tokEmb, tokens, tf.constant(0)))
-                : tf.math.add(tf.gather(tokEmb, tokens, tf.constant(0)), // [B, T, d]
-                        tf.gather(positionTable, positions, tf.constant(0))); // [T, d]
-        Operand<TFloat32> h = tf.reshape(x, tf.constant(new int[] {-1, d})); // [N, d]
+                ? e.withControlDependencies(List.of(fits)).identity(e.gather(tokEmb, tokens, e.constant(0)))
+                : e.math.add(e.gather(tokEmb, tokens, e.constant(0)), // [B, T, d]
+                        e.gather(positionTable, positions, e.constant(0))); // [T, d]
+        Operand<TFloat32> h = e.reshape(x, e.constant(new int[] {-1, d})); // [N, d]
         h = blocks(tf, h, tokenShape, config.positions() == Positions.ROPE ? tf.expandDims(positions,
                 tf.constant(0)) : null, keyMask, null, null, null); // [N, d]
         return tf.reshape(h, withLast(tf, tokenShape, d)); // [B, T, d]
@@ -317,7 +318,8 @@ final class DecoderTransformer implements Transformer {
      *
      * @return {@code [N, d]}
      */
-    private Operand<TFloat32> embed(Ops tf, Operand<TInt32> tokens, Operand<TInt32> positions) {
+    private Operand<TFloat32> embed(Ops outer, Operand<TInt32> tokens, Operand<TInt32> positions) {
+        Ops tf = outer.withSubScope("embed");
         Operand<TInt32> all = tf.reshape(positions, tf.constant(new int[] {-1})); // [N]
         Operand<TInt32> largest = tf.max(all, tf.constant(0)); // []
         Operand<TInt32> smallest = tf.min(all, tf.constant(0)); // []
@@ -348,18 +350,23 @@ final class DecoderTransformer implements Transformer {
             Block b = blocks.get(i);
             Operand<TFloat32> pastK = past == null ? null : past.keys().get(i); // [B, Hkv, P, D]
             Operand<TFloat32> pastV = past == null ? null : past.values().get(i); // [B, Hkv, P, D]
+            // name scopes (block0/ln_1, block0/attn/q, block0/mlp/gelu, ...) say where a traced op belongs
+            Ops bt = tf.withSubScope("block" + i);
             if (config.norm() == NormPlacement.PRE) {
-                h = tf.math.add(h, selfAttention(tf, norm(tf, h, b.ln1Gain, b.ln1Bias), b, tokenShape,
-                        rotation, keyMask, pastK, pastV, keysOut, valuesOut)); // [N, d]
-                h = tf.math.add(h, mlp(tf, norm(tf, h, b.ln2Gain, b.ln2Bias), b)); // [N, d]
+                h = bt.math.add(h, selfAttention(bt.withSubScope("attn"), norm(bt.withSubScope("ln_1"), h, b.ln1Gain,
+                        b.ln1Bias), b, tokenShape, rotation, keyMask, pastK, pastV, keysOut, valuesOut)); // [N, d]
+                h = bt.math.add(h, mlp(bt.withSubScope("mlp"), norm(bt.withSubScope("ln_2"), h, b.ln2Gain,
+                        b.ln2Bias), b)); // [N, d]
             } else {
-                h = norm(tf, tf.math.add(h, selfAttention(tf, h, b, tokenShape, rotation, keyMask, pastK, pastV,
-                        keysOut, valuesOut)), b.ln1Gain, b.ln1Bias); // [N, d]
-                h = norm(tf, tf.math.add(h, mlp(tf, h, b)), b.ln2Gain, b.ln2Bias); // [N, d]
+                h = norm(bt.withSubScope("ln_1"), bt.math.add(h, selfAttention(bt.withSubScope("attn"), h, b,
+                        tokenShape, rotation, keyMask, pastK, pastV, keysOut, valuesOut)), b.ln1Gain,
+                        b.ln1Bias); // [N, d]
+                h = norm(bt.withSubScope("ln_2"), bt.math.add(h, mlp(bt.withSubScope("mlp"), h, b)), b.ln2Gain,
+                        b.ln2Bias); // [N, d]
             }
         }
         if (config.norm() == NormPlacement.PRE) {
-            h = norm(tf, h, lnFGain, lnFBias); // [N, d]
+            h = norm(tf.withSubScope("ln_f"), h, lnFGain, lnFBias); // [N, d]
         }
         return h;
     }
@@ -372,9 +379,12 @@ final class DecoderTransformer implements Transformer {
     private Operand<TFloat32> selfAttention(Ops tf, Operand<TFloat32> x, Block b, Operand<TInt32> tokenShape,
             Rotation rotation, Operand<TFloat32> keyMask, Operand<TFloat32> pastK, Operand<TFloat32> pastV,
             List<Operand<TFloat32>> keysOut, List<Operand<TFloat32>> valuesOut) {
-        Operand<TFloat32> q = splitHeads(tf, linear(tf, x, b.qW, b.qB), tokenShape, config.heads()); // [B, H, T, D]
-        Operand<TFloat32> k = splitHeads(tf, linear(tf, x, b.kW, b.kB), tokenShape, config.kvHeads()); // [B, Hkv, T, D]
-        Operand<TFloat32> v = splitHeads(tf, linear(tf, x, b.vW, b.vB), tokenShape, config.kvHeads()); // [B, Hkv, T, D]
+        Operand<TFloat32> q = splitHeads(tf, linear(tf.withSubScope("q"), x, b.qW, b.qB), tokenShape,
+                config.heads()); // [B, H, T, D]
+        Operand<TFloat32> k = splitHeads(tf, linear(tf.withSubScope("k"), x, b.kW, b.kB), tokenShape,
+                config.kvHeads()); // [B, Hkv, T, D]
+        Operand<TFloat32> v = splitHeads(tf, linear(tf.withSubScope("v"), x, b.vW, b.vB), tokenShape,
+                config.kvHeads()); // [B, Hkv, T, D]
         if (rotation != null) { // new keys are rotated before they join the cache: cached keys are rotated already
             q = rotation.apply(tf, q); // [B, H, T, D]
             k = rotation.apply(tf, k); // [B, Hkv, T, D]
@@ -401,7 +411,7 @@ final class DecoderTransformer implements Transformer {
         Operand<TFloat32> merged = tf.reshape(
                 tf.linalg.transpose(heads, tf.constant(new int[] {0, 2, 1, 3})), // [B, T, H, D]
                 tf.constant(new int[] {-1, config.dModel()})); // [N, d]
-        return linear(tf, merged, b.oW, b.oB); // [N, d]
+        return linear(tf.withSubScope("o"), merged, b.oW, b.oB); // [N, d]
     }
 
     /** Rotary embeddings' cosines and sines at the tokens' positions, each {@code [B|1, 1, T, D]}. */
@@ -446,22 +456,31 @@ final class DecoderTransformer implements Transformer {
 
     /** Feed-forward {@code d -> ffn -> d} with tanh-GELU. x: {@code [N, d]}. */
     private Operand<TFloat32> mlp(Ops tf, Operand<TFloat32> x, Block b) {
-        Operand<TFloat32> u = gelu(tf, linear(tf, x, b.fcW, b.fcB)); // [N, ffn]
-        return linear(tf, u, b.projW, b.projB); // [N, d]
+        Operand<TFloat32> u = gelu(tf.withSubScope("gelu"), linear(tf.withSubScope("fc"), x, b.fcW,
+                b.fcB)); // [N, ffn]
+        return linear(tf.withSubScope("proj"), u, b.projW, b.projB); // [N, d]
     }
 
-    /** {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))} */
+    /**
+     * {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}, computed as {@code x sigmoid(x (a + b x^2))} with
+     * {@code a = 2 sqrt(2/pi)}, {@code b = 0.044715 a}: the same function ({@code (1 + tanh z) / 2 = sigmoid(2z)}) in
+     * six ops instead of nine, so the forward pass keeps fewer {@code [N, ffn]} tensors for the backward pass, and
+     * Sigmoid's gradient is one fused SigmoidGrad.
+     */
     static Operand<TFloat32> gelu(Ops tf, Operand<TFloat32> x) {
-        Operand<TFloat32> cube = tf.math.mul(tf.math.square(x), x); // [..]
-        Operand<TFloat32> inner = tf.math.mul(tf.constant((float) Math.sqrt(2 / Math.PI)),
-                tf.math.add(x, tf.math.mul(tf.constant(0.044715f), cube))); // [..]
-        return tf.math.mul(tf.math.mul(tf.constant(0.5f), x),
-                tf.math.add(tf.constant(1f), tf.math.tanh(inner))); // [..]
+        double a = 2 * Math.sqrt(2 / Math.PI);
+        Operand<TFloat32> slope = tf.math.add(tf.math.mul(tf.math.square(x), tf.constant((float) (0.044715 * a))),
+                tf.constant((float) a)); // [..] a + b x^2
+        return tf.math.mul(x, tf.math.sigmoid(tf.math.mul(x, slope))); // [..]
     }
 
-    /** {@code x @ W + b}, x: {@code [N, in]}, W: {@code [in, out]}. */
+    /**
+     * {@code x @ W + b}, x: {@code [N, in]}, W: {@code [in, out]}. The bias goes in through BiasAdd, not Add: grappler's
+     * remapper fuses MatMul + BiasAdd into one kernel, and the bias's gradient is one BiasAddGrad instead of a
+     * broadcast reduction.
+     */
     private static Operand<TFloat32> linear(Ops tf, Operand<TFloat32> x, Operand<TFloat32> w, Operand<TFloat32> b) {
-        return tf.math.add(tf.linalg.matMul(x, w), b); // [N, out]
+        return tf.nn.biasAdd(tf.linalg.matMul(x, w), b); // [N, out]
     }
 
     private Operand<TFloat32> norm(Ops tf, Operand<TFloat32> x, Operand<TFloat32> gain, Operand<TFloat32> bias) {
@@ -481,7 +500,8 @@ final class DecoderTransformer implements Transformer {
     }
 
     @Override
-    public Operand<TFloat32> lmLogits(Ops tf, Operand<TFloat32> hidden) {
+    public Operand<TFloat32> lmLogits(Ops outer, Operand<TFloat32> hidden) {
+        Ops tf = outer.withSubScope("lm_head");
         Operand<TFloat32> h = tf.reshape(hidden, tf.constant(new int[] {-1, config.dModel()})); // [N, d]
         Operand<TFloat32> logits = lmHead != null
                 ? tf.linalg.matMul(h, lmHead) // [N, V]
