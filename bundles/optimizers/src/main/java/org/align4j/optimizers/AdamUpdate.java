@@ -21,7 +21,10 @@ import org.tensorflow.types.TFloat64;
  * p &lt;- p - lr * (u + wd * p)         (adamw: decoupled, Loshchilov &amp; Hutter 2019)
  * </pre>
  * Weight decay applies only to parameters with {@link Parameter#decay()}. The bias corrections {@code 1 - beta^t}
- * are computed in float64 (in float32, {@code 1 - 0.999f} is already 1.3e-5 off). State:
+ * are computed in float64 (in float32, {@code 1 - 0.999f} is already 1.3e-5 off) and folded into the step size and
+ * epsilon, so each parameter's update is one fused ApplyAdam kernel (one pass over p, m, v and g instead of a dozen
+ * element-wise ops), preceded for decayed AdamW parameters by one ApplyGradientDescent of {@code lr * wd * p}. The
+ * kernel holds beta1 and beta2 in float32 (0.999 is 0.99900001287 there), and so do the moments' updates. State:
  * {@code optimizer.<name>.m.<param>}, {@code optimizer.<name>.v.<param>} and {@code optimizer.<name>.step}, the
  * number of steps taken (float32, exact up to 2^24 steps).
  */
@@ -61,16 +64,19 @@ final class AdamUpdate {
         Parameter counter = step.scalar("step");
         Operand<TFloat32> t = tf.math.add(counter.variable(), step.constant(1)); // []
         Operand<TFloat64> t64 = tf.dtypes.cast(t, TFloat64.class); // []
-        Operand<TFloat32> bc1 = tf.dtypes.cast(
-                tf.math.sub(tf.constant(1.0), tf.math.pow(tf.constant(beta1), t64)), TFloat32.class); // []
-        Operand<TFloat32> bc2 = tf.dtypes.cast(
-                tf.math.sub(tf.constant(1.0), tf.math.pow(tf.constant(beta2), t64)), TFloat32.class); // []
+        Operand<TFloat64> bc1 = tf.math.sub(tf.constant(1.0), tf.math.pow(tf.constant(beta1), t64)); // []
+        Operand<TFloat64> bc2 = tf.math.sub(tf.constant(1.0), tf.math.pow(tf.constant(beta2), t64)); // []
+        Operand<TFloat64> rootBc2 = tf.math.sqrt(bc2); // []
+        // lr * m_hat / (sqrt(v_hat) + eps) = lr' * m / (sqrt(v) + eps') with lr' = lr sqrt(bc2) / bc1 and
+        // eps' = eps sqrt(bc2): the bias corrections folded into two scalars (in float64), so one fused ApplyAdam
+        // (whose own corrections are switched off with beta powers of 0) does the whole element-wise update
+        Operand<TFloat32> stepSize = tf.dtypes.cast(tf.math.div(tf.math.mul(tf.dtypes.cast(step.learningRate(),
+                TFloat64.class), rootBc2), bc1), TFloat32.class); // []
+        Operand<TFloat32> epsilon = tf.dtypes.cast(tf.math.mul(tf.constant(eps), rootBc2), TFloat32.class); // []
+        Operand<TFloat32> zero = step.constant(0); // []: beta1^t and beta2^t as ApplyAdam sees them
         Operand<TFloat32> b1 = step.constant(beta1); // []
         Operand<TFloat32> b2 = step.constant(beta2); // []
-        Operand<TFloat32> oneMinusB1 = step.constant(1 - beta1); // []
-        Operand<TFloat32> oneMinusB2 = step.constant(1 - beta2); // []
-        Operand<TFloat32> epsilon = step.constant(eps); // []
-        Operand<TFloat32> wd = step.constant(weightDecay); // []
+        Operand<TFloat32> decayStep = tf.math.mul(step.learningRate(), step.constant(weightDecay)); // [] lr * wd
         step.write(counter.variable(), t);
 
         for (int i = 0; i < step.size(); i++) {
@@ -78,19 +84,16 @@ final class AdamUpdate {
             Parameter mSlot = step.slot("m", p);
             Parameter vSlot = step.slot("v", p);
             Operand<TFloat32> g = decoupled ? step.grad(i) : step.gradWithL2(i, weightDecay); // same shape as p
-            Operand<TFloat32> m = tf.math.add(tf.math.mul(b1, mSlot.variable()),
-                    tf.math.mul(oneMinusB1, g)); // same shape as p
-            Operand<TFloat32> v = tf.math.add(tf.math.mul(b2, vSlot.variable()),
-                    tf.math.mul(oneMinusB2, tf.math.square(g))); // same shape as p
-            Operand<TFloat32> mHat = tf.math.div(m, bc1); // same shape as p
-            Operand<TFloat32> vHat = tf.math.div(v, bc2); // same shape as p
-            Operand<TFloat32> u = tf.math.div(mHat, tf.math.add(tf.math.sqrt(vHat), epsilon)); // same shape as p
-            if (decoupled && weightDecay != 0 && p.decay()) {
-                u = tf.math.add(u, tf.math.mul(wd, p.variable())); // same shape as p
-            }
-            step.write(mSlot.variable(), m);
-            step.write(vSlot.variable(), v);
-            step.write(p.variable(), tf.math.sub(p.variable(), tf.math.mul(step.learningRate(), u)));
+            boolean decays = decoupled && weightDecay != 0 && p.decay();
+            step.inPlace(after -> {
+                Ops adam = after;
+                if (decays) { // p <- p - lr wd p first, then the Adam step: p - lr (u + wd p) of the old p
+                    adam = after.withControlDependencies(List.of(after.train.applyGradientDescent(p.variable(),
+                            decayStep, p.variable())));
+                }
+                return adam.train.applyAdam(p.variable(), mSlot.variable(), vSlot.variable(), zero, zero,
+                        stepSize, b1, b2, epsilon, g);
+            });
         }
         return step.finish();
     }

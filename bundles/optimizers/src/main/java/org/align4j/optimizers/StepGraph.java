@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 import org.align4j.api.model.Parameter;
 import org.align4j.api.optim.OptimizerStep;
@@ -23,7 +24,8 @@ import org.tensorflow.types.TInt32;
  * then assigns them all, each assignment under a control dependency on <em>every</em> new value and on the gradient
  * norm. So every read of an old value (by the update maths, by the gradients, by the forward pass the gradients come
  * from) has happened before the first write, whatever order TensorFlow runs the ops in, and one run of
- * {@link OptimizerStep#update()} is exactly one step of the maths.
+ * {@link OptimizerStep#update()} is exactly one step of the maths. An optimizer may also update in place with one
+ * fused kernel ({@link #inPlace}); those ops are built in {@link #finish} under the same control dependency.
  *
  * <p>State variables start at zero through initializers ({@code tf.withInitScope()}): TensorFlow Java runs a graph's
  * initializers once per {@link org.tensorflow.Session}, automatically, before the first run of that session (whatever
@@ -41,6 +43,7 @@ final class StepGraph {
     private final List<Parameter> state = new ArrayList<>();
     private final List<Variable<TFloat32>> targets = new ArrayList<>();
     private final List<Operand<TFloat32>> values = new ArrayList<>();
+    private final List<Function<Ops, Op>> inPlace = new ArrayList<>();
 
     private StepGraph(Ops tf, String optimizer, List<Parameter> params, List<Operand<TFloat32>> grads,
             Operand<TFloat32> gradNorm, Operand<TFloat32> learningRate) {
@@ -151,6 +154,15 @@ final class StepGraph {
         values.add(value);
     }
 
+    /**
+     * Records an update that writes its variables itself (a fused kernel such as ApplyAdam): {@code build} gets the
+     * ops to build it with, which run it after every recorded value and the gradient norm. It must read old values
+     * only through its inputs (the gradients, the variables it updates).
+     */
+    void inPlace(Function<Ops, Op> build) {
+        inPlace.add(build);
+    }
+
     /** Assigns every recorded value after all of them (and the gradient norm) have been computed. */
     OptimizerStep finish() {
         List<Op> computed = new ArrayList<Op>(values);
@@ -159,6 +171,9 @@ final class StepGraph {
         List<Op> assigns = new ArrayList<>(targets.size());
         for (int i = 0; i < targets.size(); i++) {
             assigns.add(after.assign(targets.get(i), values.get(i)));
+        }
+        for (Function<Ops, Op> build : inPlace) {
+            assigns.add(build.apply(after));
         }
         Op update = tf.withControlDependencies(assigns).withName(opName("optimizer." + optimizer + ".update"))
                 .noOp();

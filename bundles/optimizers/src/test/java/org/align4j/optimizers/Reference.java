@@ -135,8 +135,12 @@ abstract class Reference {
             for (int i = 0; i < p.length; i++) {
                 for (int j = 0; j < p[i].length; j++) {
                     double gij = decoupled ? g[i][j] : l2(p, g, i, j);
-                    m[i][j] = beta1 * m[i][j] + (1 - beta1) * gij;
-                    v[i][j] = beta2 * v[i][j] + (1 - beta2) * gij * gij;
+                    // the moments decay at the rates as the fused kernel holds them, in float32 (0.999 is
+                    // 0.99900001287 there); the bias corrections above use the exact rates, as the graph (float64)
+                    double b1 = (float) beta1;
+                    double b2 = (float) beta2;
+                    m[i][j] = b1 * m[i][j] + (1 - b1) * gij;
+                    v[i][j] = b2 * v[i][j] + (1 - b2) * gij * gij;
                     double u = (m[i][j] / c1) / (Math.sqrt(v[i][j] / c2) + eps);
                     if (decoupled && decay[i]) {
                         u += weightDecay * p[i][j];
