@@ -32,6 +32,7 @@ import org.tensorflow.op.core.Assign;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.linalg.MatMul;
+import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -260,7 +261,8 @@ final class DecoderTransformer implements Transformer {
     }
 
     @Override
-    public Operand<TFloat32> hidden(Ops tf, Operand<TInt32> tokens, Operand<TFloat32> keyMask) {
+    public Operand<TFloat32> hidden(Ops outer, Operand<TInt32> tokens, Operand<TFloat32> keyMask) {
+        Ops tf = scoped(outer);
         int d = config.dModel();
         Operand<TInt32> tokenShape = tf.shape(tokens); // [2] = (B, T)
         Operand<TInt32> t = tf.gather(tokenShape, tf.constant(1), tf.constant(0)); // [] T
@@ -282,11 +284,12 @@ final class DecoderTransformer implements Transformer {
     }
 
     @Override
-    public Operand<TFloat32> hidden(Ops tf, Operand<TInt32> tokens, Operand<TInt32> positions,
+    public Operand<TFloat32> hidden(Ops outer, Operand<TInt32> tokens, Operand<TInt32> positions,
             Operand<TFloat32> keyMask) {
         if (positions == null) {
-            return hidden(tf, tokens, keyMask);
+            return hidden(outer, tokens, keyMask);
         }
+        Ops tf = scoped(outer);
         int d = config.dModel();
         Operand<TInt32> tokenShape = tf.shape(tokens); // [2] = (B, T)
         Operand<TFloat32> h = embed(tf, tokens, positions); // [N, d]
@@ -295,7 +298,7 @@ final class DecoderTransformer implements Transformer {
     }
 
     @Override
-    public CachedForward hiddenCached(Ops tf, Operand<TInt32> tokens, Operand<TInt32> positions,
+    public CachedForward hiddenCached(Ops outer, Operand<TInt32> tokens, Operand<TInt32> positions,
             Operand<TFloat32> keyMask, KeyValueCache past) {
         java.util.Objects.requireNonNull(positions, "positions");
         java.util.Objects.requireNonNull(past, "past");
@@ -303,6 +306,7 @@ final class DecoderTransformer implements Transformer {
             throw new IllegalArgumentException("the key/value cache has " + past.layers() + " layers, the model "
                     + config.layers() + ": pass one key and one value operand per block");
         }
+        Ops tf = scoped(outer);
         int d = config.dModel();
         Operand<TInt32> tokenShape = tf.shape(tokens); // [2] = (B, Tn)
         Operand<TFloat32> h = embed(tf, tokens, positions); // [N, d] with N = B * Tn
@@ -311,6 +315,14 @@ final class DecoderTransformer implements Transformer {
         h = blocks(tf, h, tokenShape, positions, keyMask, past, keys, values); // [N, d]
         return new CachedForward(tf.reshape(h, withLast(tf, tokenShape, d)), // [B, Tn, d]
                 new KeyValueCache(keys, values)); // each [B, Hkv, P + Tn, D]
+    }
+
+    /**
+     * The name scope of this model's forward ops: its prefix ({@code policy/block0/attn/q/MatMul}), or {@code model}
+     * without one, so a traced step (or a graph with several models) tells whose op ran.
+     */
+    private Ops scoped(Ops tf) {
+        return tf.withSubScope(prefix.isEmpty() ? "model" : prefix.substring(0, prefix.length() - 1));
     }
 
     /**
@@ -479,8 +491,22 @@ final class DecoderTransformer implements Transformer {
      * remapper fuses MatMul + BiasAdd into one kernel, and the bias's gradient is one BiasAddGrad instead of a
      * broadcast reduction.
      */
-    private static Operand<TFloat32> linear(Ops tf, Operand<TFloat32> x, Operand<TFloat32> w, Operand<TFloat32> b) {
-        return tf.nn.biasAdd(tf.linalg.matMul(x, w), b); // [N, out]
+    private Operand<TFloat32> linear(Ops tf, Operand<TFloat32> x, Operand<TFloat32> w, Operand<TFloat32> b) {
+        return tf.nn.biasAdd(matMul(tf, x, w, false), b); // [N, out]
+    }
+
+    /**
+     * {@code x @ W} (or {@code x @ W^T}) in the model's precision: with {@code bf16}, of bfloat16 copies of both, the
+     * product cast back to float32 (Cast's gradient casts the gradients back, so the weights and their gradients
+     * stay float32).
+     */
+    private Operand<TFloat32> matMul(Ops tf, Operand<TFloat32> x, Operand<TFloat32> w, boolean transposeW) {
+        if (config.precision() == ModelConfig.Precision.BF16) {
+            Operand<TBfloat16> product = tf.linalg.matMul(tf.dtypes.cast(x, TBfloat16.class),
+                    tf.dtypes.cast(w, TBfloat16.class), MatMul.transposeB(transposeW)); // [N, out]
+            return tf.dtypes.cast(product, TFloat32.class); // [N, out]
+        }
+        return tf.linalg.matMul(x, w, MatMul.transposeB(transposeW)); // [N, out]
     }
 
     private Operand<TFloat32> norm(Ops tf, Operand<TFloat32> x, Operand<TFloat32> gain, Operand<TFloat32> bias) {
@@ -501,11 +527,11 @@ final class DecoderTransformer implements Transformer {
 
     @Override
     public Operand<TFloat32> lmLogits(Ops outer, Operand<TFloat32> hidden) {
-        Ops tf = outer.withSubScope("lm_head");
+        Ops tf = scoped(outer).withSubScope("lm_head");
         Operand<TFloat32> h = tf.reshape(hidden, tf.constant(new int[] {-1, config.dModel()})); // [N, d]
         Operand<TFloat32> logits = lmHead != null
-                ? tf.linalg.matMul(h, lmHead) // [N, V]
-                : tf.linalg.matMul(h, tokEmb, MatMul.transposeB(true)); // [N, V]
+                ? matMul(tf, h, lmHead, false) // [N, V]
+                : matMul(tf, h, tokEmb, true); // [N, V]
         return tf.reshape(logits, withLast(tf, batchTime(tf, hidden), config.vocabSize())); // [B, T, V]
     }
 

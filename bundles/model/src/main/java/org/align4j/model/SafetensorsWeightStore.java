@@ -46,10 +46,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * {@code "classes"} when the model has a classification head and
  * {@code "score_likelihood": true} when a reward model's score adds its mean log-probability of the completion,
  * {@code "likelihood_reference": true} when that is a frozen reference's, {@code "step_credit": true} when an outcome
- * model is scored by its steps; loading requires every other key, reads a missing {@code kv_heads} as {@code heads},
+ * model is scored by its steps, {@code "precision": "bf16"} for a model that multiplies in bfloat16; loading requires every other key, reads a missing {@code kv_heads} as {@code heads},
  * a missing {@code classes} as 0 and a missing
- * {@code score_likelihood}, {@code likelihood_reference} or {@code step_credit} as false (files written before they
- * existed), and rejects unknown keys, naming the file.
+ * {@code score_likelihood}, {@code likelihood_reference} or {@code step_credit} as false and a missing
+ * {@code precision} as fp32 (files written before they existed), and rejects unknown keys, naming the file.
  */
 @Component(service = WeightStore.class)
 public final class SafetensorsWeightStore implements WeightStore {
@@ -66,10 +66,11 @@ public final class SafetensorsWeightStore implements WeightStore {
      * Keys {@code config.json} may leave out: {@code kv_heads} (absent: as many as {@code heads}), {@code rope_base}
      * (written with {@code positions: rope} only; absent: 10000), {@code window} (absent: 0, none), {@code classes}
      * (absent: 0, no classification head) and
-     * {@code score_likelihood}, {@code likelihood_reference} and {@code step_credit} (absent: false).
+     * {@code score_likelihood}, {@code likelihood_reference} and {@code step_credit} (absent: false), and
+     * {@code precision} (absent: fp32).
      */
-    private static final List<String> OPTIONAL_CONFIG_KEYS = List.of("kv_heads", "rope_base", "window", "classes", "score_likelihood",
-            "likelihood_reference", "step_credit");
+    private static final List<String> OPTIONAL_CONFIG_KEYS = List.of("kv_heads", "rope_base", "window", "classes",
+            "score_likelihood", "likelihood_reference", "step_credit", "precision");
 
     /** The keys of a tensor's header entry. */
     private static final List<String> ENTRY_KEYS = List.of("dtype", "shape", "data_offsets");
@@ -386,6 +387,9 @@ public final class SafetensorsWeightStore implements WeightStore {
         if (config.stepCredit()) {
             root.put("step_credit", true);
         }
+        if (config.precision() != ModelConfig.Precision.FP32) { // absent means fp32
+            root.put("precision", config.precision().name().toLowerCase(Locale.ROOT));
+        }
         byte[] text = json.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(root);
         byte[] withNewline = Arrays.copyOf(text, text.length + 1);
         withNewline[text.length] = '\n';
@@ -443,6 +447,8 @@ public final class SafetensorsWeightStore implements WeightStore {
                     .likelihoodReference(root.has("likelihood_reference")
                             && bool(file, root, "likelihood_reference"))
                     .stepCredit(root.has("step_credit") && bool(file, root, "step_credit"))
+                    .precision(root.has("precision") ? choice(file, root, "precision", ModelConfig.Precision.class)
+                            : ModelConfig.Precision.FP32)
                     .build();
         } catch (IllegalArgumentException e) {
             throw bad(file, e.getMessage());

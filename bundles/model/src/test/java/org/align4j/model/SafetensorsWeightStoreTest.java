@@ -282,6 +282,24 @@ class SafetensorsWeightStoreTest {
     }
 
     @Test
+    void configKeepsTheBf16PrecisionOnlyWhenSet() throws IOException {
+        Path file = dir.resolve("config.json");
+        ModelConfig fp32 = ModelConfig.builder().vocabSize(50).layers(2).dModel(32).heads(2).build();
+        store.saveConfig(file, fp32);
+        JsonNode root = new ObjectMapper().readTree(file.toFile());
+        assertTrue(!root.has("precision") && root.size() == 14, "written as before the key existed: " + root);
+        assertEquals(ModelConfig.Precision.FP32, store.loadConfig(file).precision());
+
+        ModelConfig bf16 = fp32.toBuilder().precision(ModelConfig.Precision.BF16).build();
+        store.saveConfig(file, bf16);
+        root = new ObjectMapper().readTree(file.toFile());
+        assertEquals("bf16", root.get("precision").textValue());
+        assertEquals(15, root.size());
+        assertEquals(bf16, store.loadConfig(file));
+        assertBadConfig(Files.readString(file).replace("\"bf16\"", "\"fp8\""), "precision", "fp8");
+    }
+
+    @Test
     void configKeepsRopeBaseWithRotaryPositionsAndTheWindowWhenSet() throws IOException {
         Path file = dir.resolve("config.json");
         ModelConfig rope = ModelConfig.builder().vocabSize(50).layers(2).dModel(32).heads(2)

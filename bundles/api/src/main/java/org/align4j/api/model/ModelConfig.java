@@ -16,7 +16,7 @@ import org.align4j.api.pipeline.Settings;
  * window       0 (none)
  * tie_embeddings true                  attention mha     norm_eps  1e-5    init_std 0.02
  * classes      0                       score_likelihood false   likelihood_reference false
- * step_credit  false
+ * step_credit  false                   precision fp32
  * </pre>
  * {@code norm: pre} is GPT's {@code x + F(LNorm(x))} with a final norm before the head; {@code norm: post} is BERT's
  * {@code LNorm(F(x) + x)}.
@@ -64,6 +64,14 @@ import org.align4j.api.pipeline.Settings;
  * {@code sum_s prod_{s' <= s} sigmoid(z_s')}; with a likelihood reference its head reads the features as log-odds
  * ({@link Transformer#stepLogOddsFeatures}). Set by the reward stage ({@code score: step-credit});
  * {@code config.json} holds it only when true.
+ *
+ * <p>{@code precision} is how the model multiplies its matrices: {@code fp32} (the default) in float32 throughout;
+ * {@code bf16}, mixed precision: every dense projection (q, k, v, o, the feed-forward and the LM head) multiplies
+ * bfloat16 copies of its input and weight and returns float32, while the weights themselves (the master copy the
+ * optimizer updates), the biases, norms, softmax, attention and the loss stay float32. bfloat16 has float32's
+ * exponent range, so gradients need no loss scaling. It pays on CPUs whose matrix units take bfloat16
+ * (AVX512-BF16, AMX) when TensorFlow's kernels use them; {@code bench/run --bf16} measures it. {@code config.json}
+ * holds it only when {@code bf16}.
  */
 public final class ModelConfig {
     /** Where each block normalises. */
@@ -74,6 +82,9 @@ public final class ModelConfig {
 
     /** How positions enter the model. */
     public enum Positions { LEARNED, SINUSOIDAL, ROPE, ALIBI }
+
+    /** How the dense projections multiply: float32, or bfloat16 copies with float32 results and weights. */
+    public enum Precision { FP32, BF16 }
 
     private final int vocabSize;
     private final int layers;
@@ -95,6 +106,7 @@ public final class ModelConfig {
     private final boolean scoreLikelihood;
     private final boolean likelihoodReference;
     private final boolean stepCredit;
+    private final Precision precision;
 
     private ModelConfig(Builder b) {
         this.vocabSize = b.vocabSize;
@@ -117,6 +129,7 @@ public final class ModelConfig {
         this.scoreLikelihood = b.scoreLikelihood;
         this.likelihoodReference = b.likelihoodReference;
         this.stepCredit = b.stepCredit;
+        this.precision = java.util.Objects.requireNonNull(b.precision, "precision");
         check(classes > 0 || !stepCredit, "step_credit", "needs classes > 0 (the head that scores each step)");
         check(scoreLikelihood || !likelihoodReference, "likelihood_reference",
                 "needs score_likelihood (the reference's likelihood is what the score adds)");
@@ -156,7 +169,8 @@ public final class ModelConfig {
      */
     public static ModelConfig from(Settings s, int vocabSize) {
         s.checkKnown("vocab_size", "layers", "d_model", "heads", "kv_heads", "ffn", "context", "norm", "norm_type",
-                "positions", "rope_base", "window", "tie_embeddings", "attention", "norm_eps", "init_std");
+                "positions", "rope_base", "window", "tie_embeddings", "attention", "norm_eps", "init_std",
+                "precision");
         Builder b = builder()
                 .vocabSize(s.getInt("vocab_size", vocabSize))
                 .layers(s.getInt("layers", 4, 1, 1024))
@@ -173,7 +187,8 @@ public final class ModelConfig {
                 .tieEmbeddings(s.getBoolean("tie_embeddings", true))
                 .attention(s.getString("attention", "mha"))
                 .normEps((float) s.getDouble("norm_eps", 1e-5, 1e-12, 1))
-                .initStd((float) s.getDouble("init_std", 0.02, 1e-6, 10));
+                .initStd((float) s.getDouble("init_std", 0.02, 1e-6, 10))
+                .precision(parse(s, "precision", Precision.class, Precision.FP32));
         ModelConfig c;
         try {
             c = b.build();
@@ -348,6 +363,15 @@ public final class ModelConfig {
     }
 
     /**
+     * How the dense projections multiply (see the class comment).
+     *
+     * @since 1.5
+     */
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
      * Trainable parameters of the language model: embeddings, blocks, the final norm (pre-norm only) and the LM head
      * when untied, plus the classification head ({@code d * classes + classes}, and {@code 2 * classes} likelihood
      * weights with {@code score_likelihood}) when {@code classes > 0}; the scalar
@@ -382,7 +406,7 @@ public final class ModelConfig {
                 .context(context).norm(norm).normType(normType).positions(positions).ropeBase(ropeBase).window(window)
                 .tieEmbeddings(tieEmbeddings).attention(attention)
                 .normEps(normEps).initStd(initStd).classes(classes).scoreLikelihood(scoreLikelihood)
-                .likelihoodReference(likelihoodReference).stepCredit(stepCredit);
+                .likelihoodReference(likelihoodReference).stepCredit(stepCredit).precision(precision);
     }
 
     @Override
@@ -406,7 +430,8 @@ public final class ModelConfig {
                 + ", norm_eps=" + normEps + ", init_std=" + initStd + (classes > 0 ? ", classes=" + classes : "")
                 + (scoreLikelihood ? ", score_likelihood=true" : "")
                 + (likelihoodReference ? ", likelihood_reference=true" : "")
-                + (stepCredit ? ", step_credit=true" : "") + "}";
+                + (stepCredit ? ", step_credit=true" : "")
+                + (precision != Precision.FP32 ? ", precision=" + precision : "") + "}";
     }
 
     /** Builds a {@link ModelConfig}; unset values take the defaults in the class comment. */
@@ -431,6 +456,7 @@ public final class ModelConfig {
         private boolean scoreLikelihood;
         private boolean likelihoodReference;
         private boolean stepCredit;
+        private Precision precision = Precision.FP32;
 
         public Builder vocabSize(int v) {
             vocabSize = v;
@@ -553,6 +579,12 @@ public final class ModelConfig {
         /** @since 1.3 */
         public Builder stepCredit(boolean v) {
             stepCredit = v;
+            return this;
+        }
+
+        /** @since 1.5 */
+        public Builder precision(Precision v) {
+            precision = v;
             return this;
         }
 
