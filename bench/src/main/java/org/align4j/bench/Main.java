@@ -54,7 +54,9 @@ public final class Main {
             "  --docs N       documents of the arithmetic corpus the align4j side generates (default 5000)",
             "  --matmul N     size of the square fp32 matmul MFU is relative to (default 2048; 0: no MFU)",
             "  --matmul-reps N  timed repetitions of it (default 5; median)",
-            "  --only SIDE    align4j, plain or djl: run one side only",
+            "  --only SIDE    align4j, plain, djl or bf16: run one side only",
+            "  --bf16         also run align4j with model.precision: bf16 (side bf16), reported separately, and time",
+            "                 the matmul in bfloat16 too",
             "  --sizes LIST   model sizes to measure, in order: small (4 layers, d_model 256, context 128, batch 16),",
             "                 large (6 layers, d_model 512, context 256, batch 8) (default small,large)",
             "  --align4j PATH the distribution's bin/align4j (default <repo>/distribution/target/align4j/bin/align4j)",
@@ -69,7 +71,7 @@ public final class Main {
     private volatile Process current;
 
     record Options(int rounds, int steps, int warmup, int threads, int docs, int matmul, int matmulReps, String only,
-            List<BenchModel.Size> sizes, Path align4j, Path out, long timeoutSeconds, boolean keep, Path benchDir) {
+            boolean bf16, List<BenchModel.Size> sizes, Path align4j, Path out, long timeoutSeconds, boolean keep, Path benchDir) {
     }
 
     /** One child run's figures. */
@@ -109,7 +111,7 @@ public final class Main {
 
     static Options options(String[] argv) {
         Args a = new Args("align4j bench", argv, Set.of("rounds", "steps", "warmup", "threads", "docs", "matmul",
-                "matmul-reps", "only", "sizes", "align4j", "out", "timeout"), Set.of("keep", "help"));
+                "matmul-reps", "only", "sizes", "align4j", "out", "timeout"), Set.of("keep", "help", "bf16"));
         if (a.flag("help")) {
             System.out.println(USAGE);
             System.exit(0);
@@ -120,9 +122,10 @@ public final class Main {
             throw a.usage("--warmup " + warmup + " leaves no step of --steps " + steps + " to measure");
         }
         String only = a.string("only", null);
-        if (only != null && !List.of("align4j", "plain", "djl").contains(only)) {
-            throw a.usage("--only: expected align4j, plain or djl, got \"" + only + "\"");
+        if (only != null && !List.of("align4j", "plain", "djl", "bf16").contains(only)) {
+            throw a.usage("--only: expected align4j, plain, djl or bf16, got \"" + only + "\"");
         }
+        boolean bf16 = a.flag("bf16") || "bf16".equals(only);
         List<BenchModel.Size> sizes = new ArrayList<>();
         for (String label : a.string("sizes", "small,large").split(",")) {
             BenchModel.Size size;
@@ -143,7 +146,7 @@ public final class Main {
         Path out = Path.of(a.string("out", benchDir.resolve("target/bench-result.json").toString())).toAbsolutePath();
         return new Options(a.integer("rounds", 3, 1, 1000), steps, warmup, a.integer("threads", 0, 0, 4096),
                 a.integer("docs", 5000, 10, 10_000_000), a.integer("matmul", 2048, 0, 16384),
-                a.integer("matmul-reps", 5, 1, 1000), only, List.copyOf(sizes), align4j, out, a.longValue("timeout", 3600), a.flag("keep"),
+                a.integer("matmul-reps", 5, 1, 1000), only, bf16, List.copyOf(sizes), align4j, out, a.longValue("timeout", 3600), a.flag("keep"),
                 benchDir);
     }
 
@@ -162,11 +165,14 @@ public final class Main {
     }
 
     private boolean runs(String side) {
-        return opt.only() == null || opt.only().equals(side);
+        return opt.only() == null ? !side.equals("bf16") || opt.bf16() : opt.only().equals(side);
     }
 
+    /** The sides this invocation can report, in the order they run. */
+    private static final List<String> SIDES = List.of("align4j", "plain", "djl", "bf16");
+
     private void run() throws Exception {
-        if (runs("align4j") && !Files.isExecutable(opt.align4j())) {
+        if ((runs("align4j") || runs("bf16")) && !Files.isExecutable(opt.align4j())) {
             throw new IllegalStateException(opt.align4j() + ": no align4j distribution there; build it with ./align4j"
                     + " (or mvn -q -B -DskipTests -pl distribution -am install), pass --align4j <bin/align4j>, or"
                     + " run --only plain");
@@ -186,12 +192,21 @@ public final class Main {
                 System.getProperty("java.version"), logs);
 
         JsonNode matmul = null;
+        JsonNode matmulBf16 = null;
         if (opt.matmul() > 0) {
-            matmul = matmul();
-            System.out.printf(Locale.ROOT, "matmul %dx%d @ %dx%d fp32: %.1f GFLOP/s (median of %d; %s)%n%n",
+            matmul = matmul("fp32");
+            System.out.printf(Locale.ROOT, "matmul %dx%d @ %dx%d fp32: %.1f GFLOP/s (median of %d; %s)%n",
                     opt.matmul(), opt.matmul(), opt.matmul(), opt.matmul(),
                     matmul.get("flops_per_second").asDouble() / 1e9, opt.matmulReps(),
                     matmul.path("runtime").asText());
+            if (opt.bf16()) {
+                matmulBf16 = matmul("bf16");
+                System.out.printf(Locale.ROOT, "matmul %dx%d @ %dx%d bf16: %.1f GFLOP/s (%.2f x fp32)%n",
+                        opt.matmul(), opt.matmul(), opt.matmul(), opt.matmul(),
+                        matmulBf16.get("flops_per_second").asDouble() / 1e9,
+                        matmulBf16.get("flops_per_second").asDouble() / matmul.get("flops_per_second").asDouble());
+            }
+            System.out.println();
         }
 
         List<RunResult> results = new ArrayList<>();
@@ -200,7 +215,7 @@ public final class Main {
         for (BenchModel.Size size : opt.sizes()) {
             for (int round = 1; round <= opt.rounds(); round++) {
                 if (runs("align4j")) {
-                    results.add(print(align4j(size, round)));
+                    results.add(print(align4j(size, round, false)));
                 }
                 if (runs("plain")) {
                     results.add(print(plain(size, round)));
@@ -208,10 +223,16 @@ public final class Main {
                 if (runs("djl")) {
                     results.add(print(djl(size, round)));
                 }
+                if (runs("bf16")) {
+                    results.add(print(align4j(size, round, true)));
+                }
             }
         }
         String loadEnd = loadAverage();
         Map<String, Object> report = report(results, matmul, loadStart, loadEnd);
+        if (matmulBf16 != null) {
+            report.put("matmul_bf16_flops_per_second", matmulBf16.get("flops_per_second").asDouble());
+        }
         printSummary(results, matmul, loadEnd);
         writeJson(opt.out(), report);
         System.out.println("\nresult: " + opt.out());
@@ -232,9 +253,14 @@ public final class Main {
         return BenchModel.flopsPerStep(BenchModel.config(size), size.batch());
     }
 
-    private RunResult align4j(BenchModel.Size size, int round) throws Exception {
+    /** @param bf16 with {@code model.precision: bf16} (side {@code bf16}) */
+    private RunResult align4j(BenchModel.Size size, int round, boolean bf16) throws Exception {
         ModelConfig config = BenchModel.config(size);
-        String name = "align4j-" + size.label() + "-" + round;
+        if (bf16) {
+            config = config.toBuilder().precision(ModelConfig.Precision.BF16).build();
+        }
+        String side = bf16 ? "bf16" : "align4j";
+        String name = side + "-" + size.label() + "-" + round;
         Path tmp = Files.createTempDirectory("align4j-bench-");
         try {
             Path workDir = tmp.resolve("run");
@@ -289,7 +315,7 @@ public final class Main {
             }
             double[] tps = steps.stream().mapToDouble(MetricsLog.Step::tokensPerSecond).toArray();
             double[] ends = steps.stream().mapToDouble(s -> s.timeMillis() / 1000.0).toArray();
-            return result("align4j", size, round, tps, ends, c, GcLog.peakHeapBytes(lines(gc)), steps.get(0).loss(),
+            return result(side, size, round, tps, ends, c, GcLog.peakHeapBytes(lines(gc)), steps.get(0).loss(),
                     steps.get(steps.size() - 1).loss(), runtime);
         } finally {
             if (!opt.keep()) {
@@ -339,11 +365,11 @@ public final class Main {
                 r.path("runtime").asText());
     }
 
-    private JsonNode matmul() throws Exception {
+    private JsonNode matmul(String precision) throws Exception {
         List<String> cmd = List.of(java.toString(), "-cp", classPath, MatmulPeak.class.getName(), "--n",
                 Integer.toString(opt.matmul()), "--reps", Integer.toString(opt.matmulReps()), "--threads",
-                Integer.toString(opt.threads()));
-        Child c = child(cmd, Map.of(), opt.benchDir(), logs.resolve("matmul.log"));
+                Integer.toString(opt.threads()), "--precision", precision);
+        Child c = child(cmd, Map.of(), opt.benchDir(), logs.resolve("matmul-" + precision + ".log"));
         if (c.exitCode() != 0) {
             throw new IllegalStateException("the matmul reference exited with " + c.exitCode() + "; see " + c.log()
                     + "\n" + tail(c.log(), 25));
@@ -435,8 +461,13 @@ public final class Main {
 
     /** align4j's median over {@code side}'s, or NaN when either did not run. */
     private static double ratio(List<RunResult> rs, String side, BenchModel.Size size) {
-        double[] a = figures(rs, "align4j", size);
-        double[] o = figures(rs, side, size);
+        return ratioOf(rs, "align4j", side, size);
+    }
+
+    /** {@code side}'s median over {@code other}'s, or NaN when either did not run. */
+    private static double ratioOf(List<RunResult> rs, String side, String other, BenchModel.Size size) {
+        double[] a = figures(rs, side, size);
+        double[] o = figures(rs, other, size);
         return a.length == 0 || o.length == 0 ? Double.NaN : Stats.median(a) / Stats.median(o);
     }
 
@@ -444,7 +475,7 @@ public final class Main {
         for (BenchModel.Size size : opt.sizes()) {
             System.out.printf("%n%-5s %-8s %4s %14s %25s %8s %7s %17s %17s%n", "size", "side", "runs", "median tok/s",
                     "min - max", "spread", "MFU", "peak RSS (med.)", "peak heap (med.)");
-            for (String side : List.of("align4j", "plain", "djl")) {
+            for (String side : SIDES) {
                 double[] f = figures(results, side, size);
                 if (f.length == 0) {
                     continue;
@@ -470,13 +501,20 @@ public final class Main {
                         + " peak RSS align4j / DJL %.2f%n", size.label(), peer, PEER_GOAL,
                         peer >= PEER_GOAL ? "met" : "NOT met", memory);
             }
+            double bf16 = ratioOf(results, "bf16", "align4j", size);
+            if (!Double.isNaN(bf16)) {
+                System.out.printf(Locale.ROOT, "%s: align4j bf16 / align4j fp32 (medians): %.3f; bf16 / DJL: %.3f"
+                        + " (reported separately; the goals are fp32's)%n", size.label(), bf16,
+                        ratioOf(results, "bf16", "djl", size));
+            }
         }
         System.out.printf(Locale.ROOT, "%ntok/s of a run: the median of its per-step figures (timed as PretrainTrainer"
                 + " times a step) after %d warmup steps; mean tok/s: its steady steps' tokens over their seconds;"
                 + " wall tok/s: over the time from step end to step end (metrics publishing included).%n"
                 + "MFU: model FLOPs/step x steps/s / the matmul's FLOP/s. Load average at the end: %s%n",
                 opt.warmup(), loadEnd);
-        List<String> runtimes = results.stream().filter(r -> !r.side().equals("djl")).map(RunResult::runtime)
+        List<String> runtimes = results.stream().filter(r -> !r.side().equals("djl") && !r.side().equals("bf16"))
+                .map(RunResult::runtime)
                 .distinct().toList();
         if (runtimes.size() > 1) {
             System.out.println("warning: the runs' TensorFlow sessions differ: " + runtimes);
@@ -495,6 +533,7 @@ public final class Main {
         o.put("threads", opt.threads());
         o.put("docs", opt.docs());
         o.put("only", opt.only());
+        o.put("bf16", opt.bf16());
         o.put("sizes", opt.sizes().stream().map(BenchModel.Size::label).toList());
         o.put("align4j", opt.align4j().toString());
         r.put("options", o);
@@ -542,7 +581,7 @@ public final class Main {
             model.put("flops_per_step", flopsPerStep(size));
             z.put("model", model);
             Map<String, Object> sides = new LinkedHashMap<>();
-            for (String side : List.of("align4j", "plain", "djl")) {
+            for (String side : SIDES) {
                 double[] f = figures(results, side, size);
                 if (f.length == 0) {
                     continue;
@@ -566,6 +605,8 @@ public final class Main {
             double peer = ratio(results, "djl", size);
             z.put("ratio_align4j_over_plain", finite(plain));
             z.put("ratio_align4j_over_djl", finite(peer));
+            z.put("ratio_bf16_over_align4j", finite(ratioOf(results, "bf16", "align4j", size)));
+            z.put("ratio_bf16_over_djl", finite(ratioOf(results, "bf16", "djl", size)));
             plainMet &= Double.isNaN(plain) || plain >= GOAL;
             peerMet &= Double.isNaN(peer) || peer >= PEER_GOAL;
             sizes.put(size.label(), z);

@@ -13,6 +13,7 @@ import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.random.RandomUniform;
+import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -30,11 +31,15 @@ public final class MatmulPeak {
     }
 
     public static void main(String[] argv) throws Exception {
-        Args args = new Args("MatmulPeak", argv, Set.of("n", "reps", "warmup", "threads"), Set.of());
+        Args args = new Args("MatmulPeak", argv, Set.of("n", "reps", "warmup", "threads", "precision"), Set.of());
         int n = args.integer("n", 2048, 16, 16384);
         int reps = args.integer("reps", 5, 1, 1000);
         int warmup = args.integer("warmup", 2, 1, 1000);
         int threads = args.integer("threads", 0, 0, 4096);
+        String precision = args.string("precision", "fp32");
+        if (!precision.equals("fp32") && !precision.equals("bf16")) {
+            throw args.usage("--precision: expected fp32 or bf16, got \"" + precision + "\"");
+        }
         TensorFlowRuntimeImpl runtime = new TensorFlowRuntimeImpl("cpu", threads, threads == 0 ? 0 : 1, false,
                 BenchModel.SEED);
         List<Double> seconds = new ArrayList<>();
@@ -45,7 +50,16 @@ public final class MatmulPeak {
                     TFloat32.class, RandomUniform.seed(1L).seed2(2L))); // [n, n]
             Operand<TFloat32> b = tf.variable(init.random.randomUniform(init.constant(new int[] {n, n}),
                     TFloat32.class, RandomUniform.seed(3L).seed2(4L))); // [n, n]
-            Operand<TFloat32> c = tf.linalg.matMul(a, b); // [n, n]
+            Operand<?> c;
+            if (precision.equals("bf16")) { // operands stored in bfloat16, as a bf16 model's weights would be cast
+                Operand<TBfloat16> a16 = tf.variable(init.dtypes.cast(init.random.randomUniform(init.constant(
+                        new int[] {n, n}), TFloat32.class, RandomUniform.seed(5L).seed2(6L)), TBfloat16.class));
+                Operand<TBfloat16> b16 = tf.variable(init.dtypes.cast(init.random.randomUniform(init.constant(
+                        new int[] {n, n}), TFloat32.class, RandomUniform.seed(7L).seed2(8L)), TBfloat16.class));
+                c = tf.linalg.matMul(a16, b16); // [n, n]
+            } else {
+                c = tf.linalg.matMul(a, b); // [n, n]
+            }
             try (Session s = runtime.openSession(g)) {
                 for (int i = 0; i < warmup + reps; i++) {
                     long start = System.nanoTime();
@@ -62,6 +76,7 @@ public final class MatmulPeak {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("side", "matmul");
         result.put("n", n);
+        result.put("precision", precision);
         result.put("runtime", runtime.toString());
         result.put("seconds", seconds);
         result.put("flops_per_second", BenchModel.matmulFlops(n) / median);

@@ -33,6 +33,7 @@ final class Pipeline {
                 "  positions: " + c.positions().name().toLowerCase(Locale.ROOT),
                 "  tie_embeddings: " + c.tieEmbeddings(),
                 "  attention: " + c.attention(),
+                "  precision: " + c.precision().name().toLowerCase(Locale.ROOT),
                 "data:",
                 "  generate: { name: arithmetic, count: " + docs + " }",
                 "  validation_fraction: 0.01",
