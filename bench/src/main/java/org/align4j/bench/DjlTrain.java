@@ -227,14 +227,23 @@ public final class DjlTrain {
                 }
                 List<NDArray> grads = new ArrayList<>();
                 double sq = 0;
-                for (NDArray p : model.all) {
-                    NDArray g = p.getGradient();
+                String firstBad = null;
+                for (int i = 0; i < model.all.size(); i++) {
+                    NDArray g = model.all.get(i).getGradient();
                     grads.add(g);
                     try (NDArray g2 = g.square(); NDArray s = g2.sum()) {
-                        sq += s.getFloat();
+                        float part = s.getFloat();
+                        sq += part;
+                        if (!Float.isFinite(part) && firstBad == null) {
+                            firstBad = "parameter " + i + " " + model.all.get(i).getShape();
+                        }
                     }
                 }
                 norm = (float) Math.sqrt(sq);
+                if (firstBad != null) { // say where, then stop: a non-finite step would poison every weight
+                    throw new IllegalStateException("the gradient is not finite at step " + (step + 1) + " (loss "
+                            + loss + "), first in " + firstBad);
+                }
                 float scale = norm > clip ? clip / (norm + 1e-6f) : 1f;
                 for (int i = 0; i < model.all.size(); i++) {
                     Optimizer o = model.decayed.get(i) ? adamwDecayed : adamw;

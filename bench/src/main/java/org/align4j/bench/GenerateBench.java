@@ -67,6 +67,16 @@ public final class GenerateBench {
         }
     }
 
+    /** {@code batch} prompts of {@code length} ids drawn uniformly (seed 7), the same on both sides. */
+    static List<int[]> prompts(ModelConfig config, int batch, int length) {
+        SplittableRandom random = new SplittableRandom(7);
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            prompts.add(random.ints(length, 0, config.vocabSize()).toArray());
+        }
+        return prompts;
+    }
+
     /** The new tokens of each prompt's single completion. */
     static int[][] tokens(List<List<Completion>> out) {
         int[][] t = new int[out.size()][];
@@ -101,27 +111,26 @@ public final class GenerateBench {
         int batch;
         int promptLength;
         try {
-            args = new Args("bench --generate", argv, Set.of("rounds", "tokens", "batch", "prompt"), Set.of("help"));
+            args = new Args("bench --generate", argv, Set.of("rounds", "tokens", "batch", "prompt"),
+                    Set.of("help", "no-peer"));
             rounds = args.integer("rounds", 3, 1, 1000);
             newTokens = args.integer("tokens", 256, 1, 100_000);
             batch = args.integer("batch", 8, 1, 4096);
             promptLength = args.integer("prompt", 32, 1, 100_000);
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
-            System.err.println("usage: bench/run --generate [--rounds 3] [--tokens 256] [--batch 8] [--prompt 32]");
+            System.err.println("usage: bench/run --generate [--rounds 3] [--tokens 256] [--batch 8] [--prompt 32]"
+                    + " [--no-peer]");
             System.exit(2);
             return;
         }
         if (args.flag("help")) {
-            System.out.println("usage: bench/run --generate [--rounds 3] [--tokens 256] [--batch 8] [--prompt 32]");
+            System.out.println("usage: bench/run --generate [--rounds 3] [--tokens 256] [--batch 8] [--prompt 32]"
+                    + " [--no-peer]");
             return;
         }
         ModelConfig config = config(promptLength, newTokens);
-        SplittableRandom random = new SplittableRandom(7);
-        List<int[]> prompts = new ArrayList<>();
-        for (int i = 0; i < batch; i++) {
-            prompts.add(random.ints(promptLength, 0, config.vocabSize()).toArray());
-        }
+        List<int[]> prompts = prompts(config, batch, promptLength);
         GenerationSettings.Builder greedy = GenerationSettings.builder().temperature(0).maxNewTokens(newTokens)
                 .maxBatch(batch);
         GenerationSettings cached = greedy.cache(true).build();
@@ -137,7 +146,8 @@ public final class GenerateBench {
         double bestRecompute = Double.MAX_VALUE;
         int[][] a = null;
         int[][] b = null;
-        try (GenerationSession session = generator.open(config, new StandardAttention(), weights(config, 7))) {
+        Map<String, TensorData> weights = weights(config, 7);
+        try (GenerationSession session = generator.open(config, new StandardAttention(), weights)) {
             session.generate(prompts, warmCached); // warm-up: TensorFlow's graph optimisation of both paths
             session.generate(prompts, warmRecompute);
             for (int round = 0; round < rounds; round++) {
@@ -166,5 +176,72 @@ public final class GenerateBench {
         long rss = peakRssKb();
         System.out.println("peak RSS (VmHWM):               "
                 + (rss < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f MiB", rss / 1024.0)));
+        if (!args.flag("no-peer")) {
+            try {
+                peer(weights, a, generatedCached / bestCached, rounds, newTokens, batch, promptLength);
+            } catch (Exception e) {
+                System.err.println("align4j bench --generate: the DJL peer failed: " + e.getMessage());
+                System.exit(1);
+            }
+        }
+    }
+
+    /**
+     * The peer: {@link DjlGenerate} in a JVM of its own (DJL and PyTorch's CPU build from {@code target/lib-djl}),
+     * on the same weights (written to a temporary {@code model.safetensors}) and prompts; prints its tokens/s,
+     * align4j's KV-cached tokens/s over it, and how many of the greedy tokens agree.
+     */
+    private static void peer(Map<String, TensorData> weights, int[][] ours, double ourRate, int rounds, int newTokens,
+            int batch, int promptLength) throws Exception {
+        Path bench = Main.benchDir();
+        Path lib = bench.resolve("target/lib-djl");
+        if (!Files.isDirectory(lib)) {
+            throw new IllegalStateException(lib + " is missing: build the bench module (mvn -q -B -DskipTests -pl"
+                    + " bench -am install), or pass --no-peer");
+        }
+        Path tmp = Files.createTempDirectory("align4j-generate-");
+        try {
+            Path file = tmp.resolve("model.safetensors");
+            new SafetensorsWeightStore().save(file, weights, Map.of());
+            Path log = tmp.resolve("djl.log");
+            List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    System.getProperty("java.class.path") + java.io.File.pathSeparator + lib + java.io.File.separator
+                            + "*", DjlGenerate.class.getName(), "--weights", file.toString(), "--rounds",
+                    Integer.toString(rounds), "--tokens", Integer.toString(newTokens), "--batch",
+                    Integer.toString(batch), "--prompt", Integer.toString(promptLength));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!p.waitFor(3600, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("DjlGenerate still running after an hour; see " + log);
+            }
+            List<String> lines = Files.readAllLines(log);
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException("DjlGenerate exited with " + p.exitValue() + ":\n"
+                        + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
+            }
+            com.fasterxml.jackson.databind.JsonNode r = ResultLine.parse(lines, log.toString());
+            double djl = r.get("tokens_per_second").asDouble();
+            long agree = 0;
+            int sameRows = 0;
+            for (int i = 0; i < ours.length; i++) {
+                boolean same = true;
+                for (int j = 0; j < ours[i].length; j++) {
+                    boolean eq = r.get("tokens").get(i).get(j).asInt() == ours[i][j];
+                    agree += eq ? 1 : 0;
+                    same &= eq;
+                }
+                sameRows += same ? 1 : 0;
+            }
+            long rss = r.path("peak_rss_kb").asLong(-1);
+            System.out.printf(Locale.ROOT, "DJL on PyTorch, KV cache:       %8.1f tokens/s (best of %d; %s; peak RSS"
+                    + " %s)%n", djl, rounds, r.path("runtime").asText(),
+                    rss < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f MiB", rss / 1024.0));
+            System.out.printf(Locale.ROOT, "align4j / DJL (KV cache):       %8.2fx%n", ourRate / djl);
+            System.out.printf(Locale.ROOT, "same greedy tokens as DJL:      %d of %d rows whole, %.1f%% of tokens"
+                    + " (greedy decoding in float32 parts ways at near ties)%n", sameRows, ours.length,
+                    100.0 * agree / count(ours));
+        } finally {
+            Main.deleteTree(tmp);
+        }
     }
 }

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -151,7 +152,7 @@ public final class Main {
     }
 
     /** The bench module's folder: {@code -Dalign4j.bench.dir} (bench/run sets it), else found from this class. */
-    private static Path benchDir() {
+    static Path benchDir() {
         String d = System.getProperty("align4j.bench.dir");
         if (d != null) {
             return Path.of(d).toAbsolutePath().normalize();
@@ -212,30 +213,67 @@ public final class Main {
         List<RunResult> results = new ArrayList<>();
         System.out.printf("%-5s %-5s %-8s %13s %11s %11s %6s %11s %11s %8s %9s%n", "round", "size", "side", "median tok/s",
                 "mean tok/s", "wall tok/s", "steps", "peak RSS", "peak heap", "run time", "loss");
+        List<String> failures = new ArrayList<>();
         for (BenchModel.Size size : opt.sizes()) {
             for (int round = 1; round <= opt.rounds(); round++) {
-                if (runs("align4j")) {
-                    results.add(print(align4j(size, round, false)));
-                }
-                if (runs("plain")) {
-                    results.add(print(plain(size, round)));
-                }
-                if (runs("djl")) {
-                    results.add(print(djl(size, round)));
-                }
-                if (runs("bf16")) {
-                    results.add(print(align4j(size, round, true)));
+                for (String side : SIDES) {
+                    if (!runs(side)) {
+                        continue;
+                    }
+                    int r = round;
+                    attempt(failures, size, round, side, () -> switch (side) {
+                        case "align4j" -> align4j(size, r, false);
+                        case "plain" -> plain(size, r);
+                        case "djl" -> djl(size, r);
+                        default -> align4j(size, r, true);
+                    }).ifPresent(results::add);
                 }
             }
         }
+        if (results.isEmpty()) {
+            throw new IllegalStateException("every run failed:\n" + String.join("\n", failures));
+        }
         String loadEnd = loadAverage();
         Map<String, Object> report = report(results, matmul, loadStart, loadEnd);
+        report.put("failed_runs", failures);
         if (matmulBf16 != null) {
             report.put("matmul_bf16_flops_per_second", matmulBf16.get("flops_per_second").asDouble());
         }
         printSummary(results, matmul, loadEnd);
+        if (!failures.isEmpty()) {
+            System.out.println("\nleft out, failed: " + failures.size() + " run(s):\n  " + String.join("\n  ", failures));
+        }
         writeJson(opt.out(), report);
         System.out.println("\nresult: " + opt.out());
+    }
+
+    /** A run that may fail. */
+    private interface SideRun {
+        RunResult run() throws Exception;
+    }
+
+    /**
+     * One run, printed; a run that fails (a child's non-zero exit, a loss that is not finite) is printed with its
+     * reason and left out of the figures, so one bad run does not lose the others; its reason goes to the result.
+     */
+    private static Optional<RunResult> attempt(List<String> failures, BenchModel.Size size, int round,
+            String side, SideRun run) throws InterruptedException {
+        try {
+            return Optional.of(print(run.run()));
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            System.out.printf(Locale.ROOT, "%-5d %-5s %-8s FAILED, left out: %s%n%s%n", round, size.label(), side,
+                    first, e.getMessage() == null ? "" : tailOf(e.getMessage(), 4));
+            failures.add("round " + round + " " + size.label() + " " + side + ": " + first);
+            return Optional.empty();
+        }
+    }
+
+    private static String tailOf(String text, int n) {
+        List<String> lines = text.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
     }
 
     private String threadsText() {
