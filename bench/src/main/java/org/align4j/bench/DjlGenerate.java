@@ -34,8 +34,8 @@ import ai.djl.nn.norm.LayerNorm;
  * {@link ResultLine}, the generated tokens, which the driver compares with align4j's.
  *
  * <pre>
- * java -cp &lt;bench classes&gt;:&lt;lib-djl&gt; org.align4j.bench.DjlGenerate --weights FILE [--rounds 3] [--tokens 256]
- *     [--batch 8] [--prompt 32] [--threads N]
+ * java -cp &lt;bench classes&gt;:&lt;lib-djl&gt; org.align4j.bench.DjlGenerate --weights FILE [--rounds 3]
+ *     [--tokens 256] [--batch 8] [--prompt 32] [--threads N]
  * </pre>
  */
 public final class DjlGenerate {

@@ -241,7 +241,8 @@ public final class Main {
         }
         printSummary(results, matmul, loadEnd);
         if (!failures.isEmpty()) {
-            System.out.println("\nleft out, failed: " + failures.size() + " run(s):\n  " + String.join("\n  ", failures));
+            System.out.println("\nleft out, failed: " + failures.size() + " run(s):\n  "
+                    + String.join("\n  ", failures));
         }
         writeJson(opt.out(), report);
         System.out.println("\nresult: " + opt.out());
