@@ -41,7 +41,8 @@ import ai.djl.training.tracker.Tracker;
  * theirs, and the last line is a {@link ResultLine} with side {@code djl}.
  *
  * <pre>
- * java -cp &lt;bench classes&gt;:&lt;lib-djl&gt; org.align4j.bench.DjlTrain --steps 30 [--size small|large] [--threads N] [--seed 7]
+ * java -cp &lt;bench classes&gt;:&lt;lib-djl&gt; org.align4j.bench.DjlTrain --steps 30 [--size small|large]
+ *     [--threads N] [--seed 7]
  * </pre>
  */
 public final class DjlTrain {

@@ -72,11 +72,13 @@ public final class Main {
     private volatile Process current;
 
     record Options(int rounds, int steps, int warmup, int threads, int docs, int matmul, int matmulReps, String only,
-            boolean bf16, List<BenchModel.Size> sizes, Path align4j, Path out, long timeoutSeconds, boolean keep, Path benchDir) {
+            boolean bf16, List<BenchModel.Size> sizes, Path align4j, Path out, long timeoutSeconds, boolean keep,
+            Path benchDir) {
     }
 
     /** One child run's figures. */
-    record RunResult(String side, BenchModel.Size size, int round, double[] stepTokensPerSecond, double medianStepTokensPerSecond,
+    record RunResult(String side, BenchModel.Size size, int round, double[] stepTokensPerSecond,
+            double medianStepTokensPerSecond,
             double throughput, double wallTokensPerSecond, int steadySteps, long peakRssKb, long peakHeapBytes, double wallSeconds,
             double firstLoss, double lastLoss, String runtime, Path log) {
     }
@@ -147,7 +149,8 @@ public final class Main {
         Path out = Path.of(a.string("out", benchDir.resolve("target/bench-result.json").toString())).toAbsolutePath();
         return new Options(a.integer("rounds", 3, 1, 1000), steps, warmup, a.integer("threads", 0, 0, 4096),
                 a.integer("docs", 5000, 10, 10_000_000), a.integer("matmul", 2048, 0, 16384),
-                a.integer("matmul-reps", 5, 1, 1000), only, bf16, List.copyOf(sizes), align4j, out, a.longValue("timeout", 3600), a.flag("keep"),
+                a.integer("matmul-reps", 5, 1, 1000), only, bf16, List.copyOf(sizes), align4j, out,
+                a.longValue("timeout", 3600), a.flag("keep"),
                 benchDir);
     }
 
@@ -211,7 +214,8 @@ public final class Main {
         }
 
         List<RunResult> results = new ArrayList<>();
-        System.out.printf("%-5s %-5s %-8s %13s %11s %11s %6s %11s %11s %8s %9s%n", "round", "size", "side", "median tok/s",
+        System.out.printf("%-5s %-5s %-8s %13s %11s %11s %6s %11s %11s %8s %9s%n", "round", "size", "side",
+                "median tok/s",
                 "mean tok/s", "wall tok/s", "steps", "peak RSS", "peak heap", "run time", "loss");
         List<String> failures = new ArrayList<>();
         for (BenchModel.Size size : opt.sizes()) {
@@ -416,7 +420,8 @@ public final class Main {
         return ResultLine.parse(lines(c.log()), c.log().toString());
     }
 
-    private RunResult result(String side, BenchModel.Size size, int round, double[] tps, double[] stepEnds, Child c, long heap,
+    private RunResult result(String side, BenchModel.Size size, int round, double[] tps, double[] stepEnds, Child c,
+            long heap,
             double firstLoss, double lastLoss, String runtime) {
         double[] steady = Stats.skip(tps, opt.warmup());
         return new RunResult(side, size, round, tps, Stats.median(steady), Stats.harmonicMean(steady),
@@ -466,7 +471,8 @@ public final class Main {
 
     private static RunResult print(RunResult r) {
         System.out.printf(Locale.ROOT, "%-5d %-5s %-8s %,13.1f %,11.1f %,11.1f %6d %11s %11s %7.1fs %4.2f->%4.2f%n",
-                r.round(), r.size().label(), r.side(), r.medianStepTokensPerSecond(), r.throughput(), r.wallTokensPerSecond(),
+                r.round(), r.size().label(), r.side(), r.medianStepTokensPerSecond(), r.throughput(),
+                r.wallTokensPerSecond(),
                 r.steadySteps(), mib(r.peakRssKb() * 1024),
                 mib(r.peakHeapBytes()), r.wallSeconds(), r.firstLoss(), r.lastLoss());
         return r;

@@ -24,12 +24,14 @@ import org.tensorflow.op.Ops;
  * Declarative Services, no pipeline), from the same plugin classes align4j runs: {@link TensorFlowRuntimeImpl} (the
  * same session options), {@link TransformerFactoryImpl}, {@link StandardAttention},
  * {@link CausalLanguageModelLoss}, {@link AdamWOptimizer} and {@link CosineSchedule}. The data are random token
- * blocks of the same shape ({@code [16, 129]} ids in {@code [0, 512)} at the small size): the work of a step does not depend on the
+ * blocks of the same shape ({@code [16, 129]} ids in {@code [0, 512)} at the small size): the work of a step does
+ * not depend on the
  * ids. Each step is timed as the pretrain trainer times it (the schedule, the batch and the session run), and
  * reported as tokens per second of that step.
  *
  * <pre>
- * java -cp &lt;bench class path&gt; org.align4j.bench.PlainTrain --steps 30 [--size small|large] [--threads N] [--seed 7]
+ * java -cp &lt;bench class path&gt; org.align4j.bench.PlainTrain --steps 30 [--size small|large] [--threads N]
+ *     [--seed 7]
  * </pre>
  * Prints one {@link ResultLine} at the end.
  */

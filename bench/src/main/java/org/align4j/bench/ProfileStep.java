@@ -26,8 +26,8 @@ import org.tensorflow.proto.RunMetadata;
  * attention, normalisation, activations, embedding, loss, optimizer, other).
  *
  * <pre>
- * java -cp &lt;bench class path&gt; org.align4j.bench.ProfileStep [--size small|large] [--warmup 10] [--traces 5] [--threads N]
- *     [--top 25]
+ * java -cp &lt;bench class path&gt; org.align4j.bench.ProfileStep [--size small|large] [--warmup 10] [--traces 5]
+ *     [--threads N] [--top 25]
  * </pre>
  */
 public final class ProfileStep {
