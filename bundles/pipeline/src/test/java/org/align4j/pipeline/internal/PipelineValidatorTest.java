@@ -297,7 +297,7 @@ class PipelineValidatorTest {
                 + " validation_fraction, skip_malformed, tokenizer, reader", errorWith("data.validation", "v.jsonl"));
         assertTrue(errorWith("model.layer", "3").endsWith("model.layer: unknown setting (accepted here: vocab_size,"
                 + " layers, d_model, heads, kv_heads, ffn, context, norm, norm_type, positions, rope_base, window,"
-                + " tie_embeddings, attention, norm_eps, init_std)"));
+                + " tie_embeddings, attention, norm_eps, init_std, precision)"));
     }
 
     @Test
