@@ -200,7 +200,9 @@ public class PpoIT {
         try {
             Path file = dir.resolve("hack.yaml");
             Files.writeString(file, String.join("\n",
-                    "run: { name: ppo-hack, workdir: '" + dir.resolve("run") + "', seed: 5 }",
+                    // seed 7: with step 7's rounding, seed 5's judge fell to 0 within the monitor's first window
+                    // and stayed there, so no window saw both trends; seeds 6 to 11 all pause
+                    "run: { name: ppo-hack, workdir: '" + dir.resolve("run") + "', seed: 7 }",
                     "model: { layers: 1, d_model: 48, heads: 2, context: 40 }",
                     "data:",
                     "  generate: { name: arithmetic, format: text, count: 3000, max_operand: 9, ops: '+' }",

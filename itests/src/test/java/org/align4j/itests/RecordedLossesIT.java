@@ -20,11 +20,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.Test;
 
 /**
- * Pre-training on the shared training loop computes what the pre-training trainer computed before the loop existed:
- * the example pipeline ({@code examples/pretrain.yaml}, one thread per op, its tokenizer as recorded, the reference
- * kernel {@code mha} it was recorded with rather than the default {@code mha-fast}) gives the same
- * first 50 per-step losses, bit for bit, as the recording made with the old trainer (on a CPU that rounds float32 sums
- * differently: the first 30 to 1e-6 relative).
+ * Pre-training computes what it computed when the losses were recorded: the example pipeline
+ * ({@code examples/pretrain.yaml}, one thread per op, its tokenizer as recorded, the reference kernel {@code mha} it
+ * was recorded with rather than the default {@code mha-fast}) gives the same first 50 per-step losses, bit for bit,
+ * as the recording (on a CPU that rounds float32 sums differently: the first 30 to 1e-6 relative). The first
+ * recording was the pre-training trainer's before the shared loop existed; the shared loop matched it. It was
+ * recorded again when step 7's speed work deliberately changed the rounding (BiasAdd, GELU's sigmoid form, the fused
+ * Adam kernel), on a 2-core AVX-512 machine like CI's.
  */
 public class RecordedLossesIT {
     private static final int STEPS = 50;
