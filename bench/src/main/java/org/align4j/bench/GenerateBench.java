@@ -67,6 +67,15 @@ public final class GenerateBench {
         }
     }
 
+    private static boolean onClassPath(String className) {
+        try {
+            Class.forName(className, false, GenerateBench.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
     /** {@code batch} prompts of {@code length} ids drawn uniformly (seed 7), the same on both sides. */
     static List<int[]> prompts(ModelConfig config, int batch, int length) {
         SplittableRandom random = new SplittableRandom(7);
@@ -105,6 +114,14 @@ public final class GenerateBench {
     }
 
     public static void main(String[] argv) {
+        int code = run(argv);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** The benchmark; returns the exit code (0, or 2 for a bad option, 1 when the peer fails). */
+    static int run(String[] argv) {
         Args args;
         int rounds;
         int newTokens;
@@ -121,13 +138,12 @@ public final class GenerateBench {
             System.err.println(e.getMessage());
             System.err.println("usage: bench/run --generate [--rounds 3] [--tokens 256] [--batch 8] [--prompt 32]"
                     + " [--no-peer]");
-            System.exit(2);
-            return;
+            return 2;
         }
         if (args.flag("help")) {
             System.out.println("usage: bench/run --generate [--rounds 3] [--tokens 256] [--batch 8] [--prompt 32]"
                     + " [--no-peer]");
-            return;
+            return 0;
         }
         ModelConfig config = config(promptLength, newTokens);
         List<int[]> prompts = prompts(config, batch, promptLength);
@@ -181,9 +197,10 @@ public final class GenerateBench {
                 peer(weights, a, generatedCached / bestCached, rounds, newTokens, batch, promptLength);
             } catch (Exception e) {
                 System.err.println("align4j bench --generate: the DJL peer failed: " + e.getMessage());
-                System.exit(1);
+                return 1;
             }
         }
+        return 0;
     }
 
     /**
@@ -193,9 +210,11 @@ public final class GenerateBench {
      */
     private static void peer(Map<String, TensorData> weights, int[][] ours, double ourRate, int rounds, int newTokens,
             int batch, int promptLength) throws Exception {
-        Path bench = Main.benchDir();
-        Path lib = bench.resolve("target/lib-djl");
-        if (!Files.isDirectory(lib)) {
+        Path lib = Main.benchDir().resolve("target/lib-djl");
+        String classPath = System.getProperty("java.class.path");
+        if (Files.isDirectory(lib)) { // bench/run's flat class path holds no DJL: its jars are in target/lib-djl
+            classPath = classPath + java.io.File.pathSeparator + lib + java.io.File.separator + "*";
+        } else if (!onClassPath("ai.djl.pytorch.engine.PtEngine")) { // else this JVM's (the build's tests) must
             throw new IllegalStateException(lib + " is missing: build the bench module (mvn -q -B -DskipTests -pl"
                     + " bench -am install), or pass --no-peer");
         }
@@ -205,8 +224,7 @@ public final class GenerateBench {
             new SafetensorsWeightStore().save(file, weights, Map.of());
             Path log = tmp.resolve("djl.log");
             List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                    System.getProperty("java.class.path") + java.io.File.pathSeparator + lib + java.io.File.separator
-                            + "*", DjlGenerate.class.getName(), "--weights", file.toString(), "--rounds",
+                    classPath, DjlGenerate.class.getName(), "--weights", file.toString(), "--rounds",
                     Integer.toString(rounds), "--tokens", Integer.toString(newTokens), "--batch",
                     Integer.toString(batch), "--prompt", Integer.toString(promptLength));
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -25,7 +25,8 @@ class GenerateBenchTest {
         PrintStream before = System.out;
         System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
         try {
-            GenerateBench.main(new String[] {"--rounds", "1", "--tokens", "12", "--batch", "3", "--prompt", "5"});
+            assertEquals(0, GenerateBench.run(new String[] {"--rounds", "1", "--tokens", "12", "--batch", "3",
+                    "--prompt", "5"}));
         } finally {
             System.setOut(before);
         }
