@@ -11,6 +11,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,7 +38,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
  * measured in one invocation, the small one's rounds first.
  *
  * <pre>
- * bench/run [--rounds 3] [--steps 30] [--warmup 5] [--threads N] [--docs 5000] [--matmul 2048] [--only plain]
+ * bench/run [--rounds 3] [--steps 30] [--warmup 5] [--threads N] [--docs 5000] [--matmul 2048] [--only align4j,plain]
  *           [--sizes small,large]
  * </pre>
  */
@@ -48,14 +49,14 @@ public final class Main {
     static final double PEER_GOAL = 1.10;
     private static final String USAGE = String.join("\n",
             "usage: bench/run [options]",
-            "  --rounds N     runs of each side, alternating align4j, plain, djl, ... (default 3)",
+            "  --rounds N     runs of each side, in turn: align4j, plain, djl, ..., even rounds reversed (default 3)",
             "  --steps N      optimizer steps per run (default 30)",
             "  --warmup N     first steps of each run left out of its figures (default 5)",
             "  --threads N    intra-op threads N, inter-op threads 1 on every side (default 0: each engine's choice)",
             "  --docs N       documents of the arithmetic corpus the align4j side generates (default 5000)",
             "  --matmul N     size of the square fp32 matmul MFU is relative to (default 2048; 0: no MFU)",
             "  --matmul-reps N  timed repetitions of it (default 5; median)",
-            "  --only SIDE    align4j, plain, djl or bf16: run one side only",
+            "  --only SIDES   align4j, plain, djl, bf16, or several separated by a comma: run those sides only",
             "  --bf16         also run align4j with model.precision: bf16 (side bf16), reported separately, and time",
             "                 the matmul in bfloat16 too",
             "  --sizes LIST   model sizes to measure, in order: small (4 layers, d_model 256, context 128, batch 16),",
@@ -71,16 +72,17 @@ public final class Main {
     private final Path logs;
     private volatile Process current;
 
-    record Options(int rounds, int steps, int warmup, int threads, int docs, int matmul, int matmulReps, String only,
-            boolean bf16, List<BenchModel.Size> sizes, Path align4j, Path out, long timeoutSeconds, boolean keep,
-            Path benchDir) {
+    /** @param only the sides to run, or null for all (bf16 only with --bf16) */
+    record Options(int rounds, int steps, int warmup, int threads, int docs, int matmul, int matmulReps,
+            List<String> only, boolean bf16, List<BenchModel.Size> sizes, Path align4j, Path out, long timeoutSeconds,
+            boolean keep, Path benchDir) {
     }
 
     /** One child run's figures. */
     record RunResult(String side, BenchModel.Size size, int round, double[] stepTokensPerSecond,
             double medianStepTokensPerSecond,
-            double throughput, double wallTokensPerSecond, int steadySteps, long peakRssKb, long peakHeapBytes, double wallSeconds,
-            double firstLoss, double lastLoss, String runtime, Path log) {
+            double throughput, double wallTokensPerSecond, int steadySteps, long peakRssKb, long peakHeapBytes,
+            double wallSeconds, double firstLoss, double lastLoss, String runtime, Path log) {
     }
 
     record Child(int exitCode, long peakRssKb, double wallSeconds, Path log) {
@@ -124,11 +126,24 @@ public final class Main {
         if (warmup >= steps) {
             throw a.usage("--warmup " + warmup + " leaves no step of --steps " + steps + " to measure");
         }
-        String only = a.string("only", null);
-        if (only != null && !List.of("align4j", "plain", "djl", "bf16").contains(only)) {
-            throw a.usage("--only: expected align4j, plain, djl or bf16, got \"" + only + "\"");
+        String onlyList = a.string("only", null);
+        List<String> only = null;
+        if (onlyList != null) {
+            only = new ArrayList<>();
+            for (String side : onlyList.split(",")) {
+                String s = side.trim();
+                if (!SIDES.contains(s)) {
+                    throw a.usage("--only: expected align4j, plain, djl or bf16 (or several separated by a comma), got"
+                            + " \"" + s + "\"");
+                }
+                if (only.contains(s)) {
+                    throw a.usage("--only: " + s + " is listed twice");
+                }
+                only.add(s);
+            }
+            only = List.copyOf(only);
         }
-        boolean bf16 = a.flag("bf16") || "bf16".equals(only);
+        boolean bf16 = a.flag("bf16") || only != null && only.contains("bf16");
         List<BenchModel.Size> sizes = new ArrayList<>();
         for (String label : a.string("sizes", "small,large").split(",")) {
             BenchModel.Size size;
@@ -169,7 +184,7 @@ public final class Main {
     }
 
     private boolean runs(String side) {
-        return opt.only() == null ? !side.equals("bf16") || opt.bf16() : opt.only().equals(side);
+        return opt.only() == null ? !side.equals("bf16") || opt.bf16() : opt.only().contains(side);
     }
 
     /** The sides this invocation can report, in the order they run. */
@@ -220,7 +235,7 @@ public final class Main {
         List<String> failures = new ArrayList<>();
         for (BenchModel.Size size : opt.sizes()) {
             for (int round = 1; round <= opt.rounds(); round++) {
-                for (String side : SIDES) {
+                for (String side : order(round)) {
                     if (!runs(side)) {
                         continue;
                     }
@@ -250,6 +265,19 @@ public final class Main {
         }
         writeJson(opt.out(), report);
         System.out.println("\nresult: " + opt.out());
+    }
+
+    /**
+     * The sides in the order round {@code round} runs them: as listed in odd rounds, reversed in even ones, so that a
+     * machine that slows down or speeds up over a few minutes favours no side (each is first as often as last).
+     */
+    static List<String> order(int round) {
+        if (round % 2 == 1) {
+            return SIDES;
+        }
+        List<String> r = new ArrayList<>(SIDES);
+        Collections.reverse(r);
+        return r;
     }
 
     /** A run that may fail. */
@@ -516,6 +544,23 @@ public final class Main {
         return a.length == 0 || o.length == 0 ? Double.NaN : Stats.median(a) / Stats.median(o);
     }
 
+    /**
+     * {@code side}'s figure over {@code other}'s in each round where both ran: runs next to each other in time, so
+     * less exposed than the medians to a machine that is slower for a minute.
+     */
+    static String roundRatios(List<RunResult> rs, String side, String other, BenchModel.Size size) {
+        List<String> out = new ArrayList<>();
+        for (RunResult a : of(rs, side, size)) {
+            for (RunResult o : of(rs, other, size)) {
+                if (o.round() == a.round()) {
+                    out.add(String.format(Locale.ROOT, "%.3f",
+                            a.medianStepTokensPerSecond() / o.medianStepTokensPerSecond()));
+                }
+            }
+        }
+        return String.join(", ", out);
+    }
+
     private void printSummary(List<RunResult> results, JsonNode matmul, String loadEnd) {
         for (BenchModel.Size size : opt.sizes()) {
             System.out.printf("%n%-5s %-8s %4s %14s %25s %8s %7s %17s %17s%n", "size", "side", "runs", "median tok/s",
@@ -535,16 +580,17 @@ public final class Main {
             }
             double plain = ratio(results, "plain", size);
             if (!Double.isNaN(plain)) {
-                System.out.printf(Locale.ROOT, "%s: align4j / plain (medians): %.3f  (goal >= %.2f: %s)%n",
-                        size.label(), plain, GOAL, plain >= GOAL ? "met" : "NOT met");
+                System.out.printf(Locale.ROOT, "%s: align4j / plain (medians): %.3f  (goal >= %.2f: %s); each round:"
+                        + " %s%n", size.label(), plain, GOAL, plain >= GOAL ? "met" : "NOT met",
+                        roundRatios(results, "align4j", "plain", size));
             }
             double peer = ratio(results, "djl", size);
             if (!Double.isNaN(peer)) {
                 double memory = medianKnown(results, "align4j", size, true)
                         / medianKnown(results, "djl", size, true);
                 System.out.printf(Locale.ROOT, "%s: align4j / DJL on PyTorch (medians): %.3f  (goal >= %.2f: %s);"
-                        + " peak RSS align4j / DJL %.2f%n", size.label(), peer, PEER_GOAL,
-                        peer >= PEER_GOAL ? "met" : "NOT met", memory);
+                        + " peak RSS align4j / DJL %.2f; each round: %s%n", size.label(), peer, PEER_GOAL,
+                        peer >= PEER_GOAL ? "met" : "NOT met", memory, roundRatios(results, "align4j", "djl", size));
             }
             double bf16 = ratioOf(results, "bf16", "align4j", size);
             if (!Double.isNaN(bf16)) {
