@@ -20,6 +20,8 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
@@ -132,6 +134,79 @@ public final class DjlTrain {
         }
     }
 
+    /**
+     * The loss of one batch, its gradients left in the parameters' gradient arrays (zeroed first). The batch's
+     * arrays live in a manager of the step: the forward pass's arrays attach to their first operand's manager, so
+     * they all go when it closes.
+     */
+    static float forwardBackward(Engine engine, NDManager m, Model model, int[][] rows, int batch, int t,
+            NDArray causal) {
+        try (NDManager sm = m.newSubManager()) {
+            int[] in = new int[batch * t];
+            int[] out = new int[batch * t];
+            for (int i = 0; i < batch; i++) {
+                System.arraycopy(rows[i], 0, in, i * t, t);
+                System.arraycopy(rows[i], 1, out, i * t, t);
+            }
+            NDArray inputs = sm.create(in, new Shape(batch, t)).toType(DataType.INT64, false);
+            NDArray targets = sm.create(out, new Shape(batch, t)).toType(DataType.INT64, false);
+            try (GradientCollector gc = engine.newGradientCollector()) {
+                gc.zeroGradients();
+                NDArray l = model.loss(inputs, targets, causal);
+                gc.backward(l);
+                return l.getFloat();
+            }
+        }
+    }
+
+    /** Fills every parameter's gradient with zeros (PyTorch's zero_, which a NaN does not survive). */
+    static void clearGradients(Model model) {
+        for (NDArray p : model.all) {
+            JniUtils.zeroGrad((PtNDArray) p);
+        }
+    }
+
+    /** The parameters' gradients, in {@link Model#all}'s order; the caller closes them. */
+    static List<NDArray> gradients(Model model) {
+        List<NDArray> grads = new ArrayList<>();
+        for (NDArray p : model.all) {
+            grads.add(p.getGradient());
+        }
+        return grads;
+    }
+
+    /** The sum of the squares of every gradient (not finite when any element is not). */
+    static double squaredNorm(List<NDArray> grads) {
+        double sq = 0;
+        for (NDArray g : grads) {
+            try (NDArray g2 = g.square(); NDArray s = g2.sum()) {
+                sq += s.getFloat();
+            }
+        }
+        return sq;
+    }
+
+    /** The first parameter whose gradient is not finite: its index, shape and how many elements are not finite. */
+    static String firstNonFinite(Model model, List<NDArray> grads) {
+        for (int i = 0; i < grads.size(); i++) {
+            float[] g = grads.get(i).toFloatArray();
+            int bad = 0;
+            int firstRow = -1;
+            long cols = model.all.get(i).getShape().dimension() > 1 ? model.all.get(i).getShape().get(1) : 1;
+            for (int k = 0; k < g.length; k++) {
+                if (!Float.isFinite(g[k])) {
+                    bad++;
+                    firstRow = firstRow < 0 ? (int) (k / cols) : firstRow;
+                }
+            }
+            if (bad > 0) {
+                return "parameter " + i + " " + model.all.get(i).getShape() + " (" + bad + " of " + g.length
+                        + " elements, from row " + firstRow + ")";
+            }
+        }
+        return "no parameter (the sum overflowed)";
+    }
+
     /** GELU in its tanh form, as the align4j model computes it: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
     static NDArray gelu(NDArray x) {
         NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
@@ -179,6 +254,7 @@ public final class DjlTrain {
         List<Double> tokensPerSecond = new ArrayList<>();
         List<Double> losses = new ArrayList<>();
         List<Double> stepEnds = new ArrayList<>();
+        int recomputed = 0;
         Engine engine = Engine.getEngine("PyTorch");
         long params;
         double setupSeconds;
@@ -206,45 +282,28 @@ public final class DjlTrain {
                 long start = System.nanoTime();
                 stepNow[0] = step;
                 int[][] rows = PlainTrain.randomRows(random, batch, t + 1, config.vocabSize());
-                float loss;
-                float norm;
-                // the batch in a manager of the step: the forward pass's arrays attach to their first operand's
-                // manager, so they all go when it closes
-                try (NDManager sm = m.newSubManager()) {
-                    int[] in = new int[batch * t];
-                    int[] out = new int[batch * t];
-                    for (int i = 0; i < batch; i++) {
-                        System.arraycopy(rows[i], 0, in, i * t, t);
-                        System.arraycopy(rows[i], 1, out, i * t, t);
-                    }
-                    NDArray inputs = sm.create(in, new Shape(batch, t)).toType(DataType.INT64, false);
-                    NDArray targets = sm.create(out, new Shape(batch, t)).toType(DataType.INT64, false);
-                    try (GradientCollector gc = engine.newGradientCollector()) {
-                        gc.zeroGradients();
-                        NDArray l = model.loss(inputs, targets, causal);
-                        gc.backward(l);
-                        loss = l.getFloat();
-                    }
-                }
-                List<NDArray> grads = new ArrayList<>();
-                double sq = 0;
-                String firstBad = null;
-                for (int i = 0; i < model.all.size(); i++) {
-                    NDArray g = model.all.get(i).getGradient();
-                    grads.add(g);
-                    try (NDArray g2 = g.square(); NDArray s = g2.sum()) {
-                        float part = s.getFloat();
-                        sq += part;
-                        if (!Float.isFinite(part) && firstBad == null) {
-                            firstBad = "parameter " + i + " " + model.all.get(i).getShape();
-                        }
+                float loss = forwardBackward(engine, m, model, rows, batch, t, causal);
+                List<NDArray> grads = gradients(model);
+                double sq = squaredNorm(grads);
+                if (!Double.isFinite(sq)) {
+                    // PyTorch has been seen to give a non-finite gradient at the large size where a repeat of the
+                    // same run does not (always at step 17, the token embedding's first): say so, then compute the
+                    // same step again once; a second non-finite gradient ends the run (it would poison every weight)
+                    String where = firstNonFinite(model, grads);
+                    grads.forEach(NDArray::close);
+                    System.out.println("djl: step " + (step + 1) + ": the gradient is not finite (loss " + loss
+                            + "), first in " + where + "; computing the step again");
+                    recomputed++;
+                    clearGradients(model); // DJL zeroes a gradient as g - g, which keeps a NaN
+                    loss = forwardBackward(engine, m, model, rows, batch, t, causal);
+                    grads = gradients(model);
+                    sq = squaredNorm(grads);
+                    if (!Double.isFinite(sq)) {
+                        throw new IllegalStateException("the gradient is not finite at step " + (step + 1)
+                                + " (loss " + loss + ") twice, first in " + firstNonFinite(model, grads));
                     }
                 }
-                norm = (float) Math.sqrt(sq);
-                if (firstBad != null) { // say where, then stop: a non-finite step would poison every weight
-                    throw new IllegalStateException("the gradient is not finite at step " + (step + 1) + " (loss "
-                            + loss + "), first in " + firstBad);
-                }
+                float norm = (float) Math.sqrt(sq);
                 float scale = norm > clip ? clip / (norm + 1e-6f) : 1f;
                 for (int i = 0; i < model.all.size(); i++) {
                     Optimizer o = model.decayed.get(i) ? adamwDecayed : adamw;
@@ -280,6 +339,7 @@ public final class DjlTrain {
         result.put("step_tokens_per_second", tokensPerSecond);
         result.put("loss", losses);
         result.put("step_end_seconds", stepEnds);
+        result.put("recomputed_steps", recomputed);
         System.out.println(ResultLine.format(result));
     }
 }
