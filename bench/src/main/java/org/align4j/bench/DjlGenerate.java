@@ -152,7 +152,7 @@ public final class DjlGenerate {
                         kt.attach(sm);
                         NDArray scores = q.matMul(kt).mul(1.0 / Math.sqrt(hd)); // [B, H, t, fed]
                         if (t > 1) { // the prompt's pass: causal within it; one new token sees every cached one
-                            scores = scores.add(causal(sm, t));
+                            scores = scores.add(DjlTrain.causal(sm, t));
                         }
                         NDArray a = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, d);
                         x = x.add(Linear.linear(a, w[8], w[9]).head());
@@ -177,16 +177,6 @@ public final class DjlGenerate {
         return out;
     }
 
-    /** {@code [t, t]}: 0 on and below the diagonal, -1e9 above it. */
-    private static NDArray causal(NDManager m, int t) {
-        float[] above = new float[t * t];
-        for (int i = 0; i < t; i++) {
-            for (int j = i + 1; j < t; j++) {
-                above[i * t + j] = -1e9f;
-            }
-        }
-        return m.create(above, new Shape(t, t));
-    }
 
     public static void main(String[] argv) throws Exception {
         Args args = new Args("DjlGenerate", argv, Set.of("weights", "rounds", "tokens", "batch", "prompt", "threads"),

@@ -207,6 +207,17 @@ public final class DjlTrain {
         return "no parameter (the sum overflowed)";
     }
 
+    /** {@code [t, t]}: 0 on and below the diagonal, -1e9 above it (added to attention scores). */
+    static NDArray causal(NDManager m, int t) {
+        float[] above = new float[t * t];
+        for (int i = 0; i < t; i++) {
+            for (int j = i + 1; j < t; j++) {
+                above[i * t + j] = -1e9f;
+            }
+        }
+        return m.create(above, new Shape(t, t));
+    }
+
     /** GELU in its tanh form, as the align4j model computes it: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
     static NDArray gelu(NDArray x) {
         NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
@@ -265,14 +276,7 @@ public final class DjlTrain {
                 throw new IllegalStateException("the DJL model has " + params + " parameters, but"
                         + " ModelConfig.parameterCount() says " + config.parameterCount());
             }
-            // the causal mask: -inf above the diagonal, built once
-            float[] above = new float[t * t];
-            for (int i = 0; i < t; i++) {
-                for (int j = i + 1; j < t; j++) {
-                    above[i * t + j] = -1e9f;
-                }
-            }
-            NDArray causal = m.create(above, new Shape(t, t)); // [T, T]
+            NDArray causal = causal(m, t); // [T, T], built once
             System.out.println("djl: " + engine.getEngineName() + " " + engine.getVersion() + ", " + config + ", "
                     + params + " parameters; threads " + (threads == 0 ? "PyTorch's choice" : threads));
             setupSeconds = (System.nanoTime() - t0) / 1e9;

@@ -487,9 +487,9 @@ final class DecoderTransformer implements Transformer {
     }
 
     /**
-     * {@code x @ W + b}, x: {@code [N, in]}, W: {@code [in, out]}. The bias goes in through BiasAdd, not Add: grappler's
-     * remapper fuses MatMul + BiasAdd into one kernel, and the bias's gradient is one BiasAddGrad instead of a
-     * broadcast reduction.
+     * {@code x @ W + b}, x: {@code [N, in]}, W: {@code [in, out]}. The bias goes in through BiasAdd, not Add:
+     * grappler's remapper fuses MatMul + BiasAdd into one kernel, and the bias's gradient is one BiasAddGrad instead
+     * of a broadcast reduction.
      */
     private Operand<TFloat32> linear(Ops tf, Operand<TFloat32> x, Operand<TFloat32> w, Operand<TFloat32> b) {
         return tf.nn.biasAdd(matMul(tf, x, w, false), b); // [N, out]

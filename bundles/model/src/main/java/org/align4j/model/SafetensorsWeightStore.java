@@ -46,9 +46,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * {@code "classes"} when the model has a classification head and
  * {@code "score_likelihood": true} when a reward model's score adds its mean log-probability of the completion,
  * {@code "likelihood_reference": true} when that is a frozen reference's, {@code "step_credit": true} when an outcome
- * model is scored by its steps, {@code "precision": "bf16"} for a model that multiplies in bfloat16; loading requires every other key, reads a missing {@code kv_heads} as {@code heads},
- * a missing {@code classes} as 0 and a missing
- * {@code score_likelihood}, {@code likelihood_reference} or {@code step_credit} as false and a missing
+ * model is scored by its steps, {@code "precision": "bf16"} for a model that multiplies in bfloat16; loading
+ * requires every other key, reads a missing {@code kv_heads} as {@code heads}, a missing {@code classes} as 0, a
+ * missing {@code score_likelihood}, {@code likelihood_reference} or {@code step_credit} as false and a missing
  * {@code precision} as fp32 (files written before they existed), and rejects unknown keys, naming the file.
  */
 @Component(service = WeightStore.class)

@@ -226,10 +226,9 @@ class SafetensorsWeightStoreTest {
     void configKeepsClassesAndReadsAFileWithoutItAsNone() throws IOException {
         Path file = dir.resolve("config.json");
         ModelConfig none = ModelConfig.builder().vocabSize(50).layers(2).dModel(32).heads(2).build();
-        store.saveConfig(file, none);
-        JsonNode root = new ObjectMapper().readTree(file.toFile());
-        assertTrue(!root.has("classes") && root.size() == 14, "written as before the head existed: " + root);
-        assertEquals(0, store.loadConfig(file).classes());
+        ModelConfig three = none.toBuilder().classes(3).build();
+        assertEquals(3, savedOnlyWhenSet(file, none, three, "classes").intValue());
+        assertEquals(0, store.loadConfig(file.resolveSibling("without.json")).classes());
 
         String old = "{\"model_type\": \"align4j-decoder\", \"vocab_size\": 50, \"layers\": 2, \"d_model\": 32,"
                 + " \"heads\": 2, \"ffn\": 128, \"context\": 128, \"norm\": \"pre\", \"norm_type\": \"layernorm\","
@@ -238,13 +237,7 @@ class SafetensorsWeightStoreTest {
         Files.writeString(file, old);
         assertEquals(none, store.loadConfig(file));
 
-        ModelConfig three = none.toBuilder().classes(3).build();
         store.saveConfig(file, three);
-        root = new ObjectMapper().readTree(file.toFile());
-        assertEquals(3, root.get("classes").intValue());
-        assertEquals(15, root.size());
-        assertEquals(three, store.loadConfig(file));
-
         String good = Files.readString(file);
         assertBadConfig(good.replace("\"classes\" : 3", "\"classes\" : -2"), "model.classes: must be >= 0");
         assertBadConfig(good.replace("\"classes\" : 3", "\"classes\" : \"three\""),
@@ -257,17 +250,9 @@ class SafetensorsWeightStoreTest {
         Path file = dir.resolve("config.json");
         ModelConfig mha = ModelConfig.builder().vocabSize(50).layers(2).dModel(32).heads(4).build();
         assertEquals(4, mha.kvHeads());
-        store.saveConfig(file, mha);
-        JsonNode root = new ObjectMapper().readTree(file.toFile());
-        assertTrue(!root.has("kv_heads") && root.size() == 14, "written as before the key existed: " + root);
-        assertEquals(4, store.loadConfig(file).kvHeads());
-
         ModelConfig gqa = mha.toBuilder().kvHeads(2).build();
-        store.saveConfig(file, gqa);
-        root = new ObjectMapper().readTree(file.toFile());
-        assertEquals(2, root.get("kv_heads").intValue());
-        assertEquals(15, root.size());
-        assertEquals(gqa, store.loadConfig(file));
+        assertEquals(2, savedOnlyWhenSet(file, mha, gqa, "kv_heads").intValue());
+        assertEquals(4, store.loadConfig(file.resolveSibling("without.json")).kvHeads());
         assertEquals(1, store.loadConfig(file).toBuilder().kvHeads(1).build().kvHeads());
 
         String good = Files.readString(file);
@@ -285,17 +270,9 @@ class SafetensorsWeightStoreTest {
     void configKeepsTheBf16PrecisionOnlyWhenSet() throws IOException {
         Path file = dir.resolve("config.json");
         ModelConfig fp32 = ModelConfig.builder().vocabSize(50).layers(2).dModel(32).heads(2).build();
-        store.saveConfig(file, fp32);
-        JsonNode root = new ObjectMapper().readTree(file.toFile());
-        assertTrue(!root.has("precision") && root.size() == 14, "written as before the key existed: " + root);
-        assertEquals(ModelConfig.Precision.FP32, store.loadConfig(file).precision());
-
         ModelConfig bf16 = fp32.toBuilder().precision(ModelConfig.Precision.BF16).build();
-        store.saveConfig(file, bf16);
-        root = new ObjectMapper().readTree(file.toFile());
-        assertEquals("bf16", root.get("precision").textValue());
-        assertEquals(15, root.size());
-        assertEquals(bf16, store.loadConfig(file));
+        assertEquals("bf16", savedOnlyWhenSet(file, fp32, bf16, "precision").textValue());
+        assertEquals(ModelConfig.Precision.FP32, store.loadConfig(file.resolveSibling("without.json")).precision());
         assertBadConfig(Files.readString(file).replace("\"bf16\"", "\"fp8\""), "precision", "fp8");
     }
 
@@ -387,5 +364,25 @@ class SafetensorsWeightStoreTest {
         assertBadConfig(good.replace("\"ffn\"", "\"n_inner\""), "unknown key \"n_inner\"");
         assertBadConfig(good.replace("\"context\" : 128,", ""), "missing key \"context\"");
         assertBadConfig("{\"layers\": ", "not valid JSON", "line 1");
+    }
+
+    /**
+     * Saves {@code without} next to {@code file} as {@code without.json}, where {@code key} must be absent (the 14
+     * keys of a file written before it existed), then {@code with} as {@code file}, where it is the 15th; both load
+     * back equal. Returns the key's value in {@code file}.
+     */
+    private JsonNode savedOnlyWhenSet(Path file, ModelConfig without, ModelConfig with, String key)
+            throws IOException {
+        Path old = file.resolveSibling("without.json");
+        store.saveConfig(old, without);
+        JsonNode root = new ObjectMapper().readTree(old.toFile());
+        assertTrue(!root.has(key) && root.size() == 14, "written as before " + key + " existed: " + root);
+        assertEquals(without, store.loadConfig(old));
+        store.saveConfig(file, with);
+        root = new ObjectMapper().readTree(file.toFile());
+        assertTrue(root.has(key), key + " written: " + root);
+        assertEquals(15, root.size());
+        assertEquals(with, store.loadConfig(file));
+        return root.get(key);
     }
 }
